@@ -1,0 +1,101 @@
+# relaygate: build, test, install.  See README.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-unused-parameter
+BSD_CFLAGS = -isystem /usr/include/bsd -DLIBBSD_OVERLAY -D_GNU_SOURCE
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(BSD_CFLAGS) -Isrc
+
+# The gate runs once per connection: link statically, a dynamic loader
+# costs more than everything relaygate itself does.
+STATIC	= -static
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer
+LDSAN	= -fsanitize=address,undefined
+STATIC	=
+endif
+
+B	= build
+PROGS	= relaygate relaygate-rules poplock
+MANS	= $(PROGS:%=src/%.8)
+LIBSRC	= $(wildcard src/lib/*.c)
+LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
+LIBS	= -lcdb -lbsd -lmd
+UNITSRC	= $(wildcard tests/unit/test_*.c)
+UNITS	= $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
+TOOLSRC	= $(wildcard tests/tools/*.c)
+TOOLS	= $(TOOLSRC:tests/tools/%.c=$(B)/tools/%)
+
+.PHONY: all check demo deps bench install uninstall lint clean FORCE
+
+all: $(PROGS:%=bin/%) $(UNITS) $(TOOLS)
+
+# Rebuild everything when the flags change (SANITIZE=1 and back).
+$(B)/flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC)' | cmp -s - $@ || \
+	    echo '$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC)' > $@
+
+$(B)/lib/%.o: src/lib/%.c src/lib/*.h $(B)/flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/librg.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(B)/%.o: src/%.c src/lib/*.h $(B)/flags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+bin/%: $(B)/%.o $(B)/librg.a
+	$(CC) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/librg.a src/lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lcmocka
+
+$(B)/tools/%: tests/tools/%.c $(B)/librg.a src/lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lresolv
+
+deps:
+	@bin/relaygate-deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bin/relaygate-demo
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run
+
+lint:
+	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done
+	@shellcheck -S warning bin/relaygate-* tests/run tests/bench/run \
+	    tests/e2e/*.bash .ci/run
+
+install: $(PROGS:%=bin/%)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(PROGS:%=bin/%) $(DESTDIR)$(BINDIR)
+	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man8
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(PROGS:%=$(DESTDIR)$(MANDIR)/man8/%.8)
+
+clean:
+	rm -rf $(B) $(PROGS:%=bin/%)
+
+.PRECIOUS: $(B)/%.o

@@ -1,0 +1,19 @@
+/* log.h: one line per decision, to syslog or stderr */
+#ifndef RG_LOG_H
+#define RG_LOG_H
+
+#define LOG_TO_AUTO	0	/* syslog when fd 2 is a socket */
+#define LOG_TO_SYSLOG	1
+#define LOG_TO_STDERR	2
+
+#define LOG_LINEMAX	1024
+
+void	log_init(const char *, int);
+int	log_mode_parse(const char *);
+void	log_line(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+void	log_fatal(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+size_t	log_sanitise(char *, size_t, const char *, size_t);
+
+#endif

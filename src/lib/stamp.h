@@ -1,0 +1,18 @@
+/* stamp.h: POP-before-SMTP stamps, one file per client address */
+#ifndef RG_STAMP_H
+#define RG_STAMP_H
+
+#include <time.h>
+
+#include "ip.h"
+
+#define STAMP_EXPIRE	1800	/* seconds */
+#define STAMP_SKEW	60	/* a stamp this far in the future still counts */
+
+int	stamp_fresh(time_t, time_t, unsigned int);
+int	stamp_check(const char *, const struct ip *, time_t, unsigned int,
+	    long *);
+int	stamp_write(const char *, const struct ip *);
+int	stamp_name_valid(const char *);
+
+#endif
