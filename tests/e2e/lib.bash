@@ -1,0 +1,83 @@
+# Helpers for the end-to-end tests: real servers on loopback, started by
+# the test, stopped by their PID.  Sourced by the .bats files.
+# shellcheck shell=bash
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RG_BIN=$TOP/bin
+TOOLS=$TOP/build/tools
+TESTTOOLS=$TOP/tests/tools
+export TOP RG_BIN TOOLS TESTTOOLS
+
+# Wait until something listens on ADDR PORT; at most 100 tries over 5 s.
+wait_listen() {
+	local addr=$1 port=$2 i
+	for ((i = 0; i < 100; i++)); do
+		if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "nothing listens on $addr port $port" >&2
+	return 1
+}
+
+# Stop a server by PID and reap it; bounded.
+stop_pid() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# start_xinetd DIR: run xinetd on DIR/xinetd.conf in the foreground,
+# in the background of the test; sets XINETD_PID.
+start_xinetd() {
+	local dir=$1
+	xinetd -dontfork -f "$dir/xinetd.conf" -pidfile "$dir/xinetd.pid" \
+	    >"$dir/xinetd.out" 2>&1 &
+	XINETD_PID=$!
+}
+
+# xinetd_service NAME ADDR PORT SERVER ARGS...: one service block.
+# Every limit is written out: xinetd's default cps would switch the
+# service off under a fast test.
+xinetd_service() {
+	local name=$1 addr=$2 port=$3 server=$4 flags=
+	shift 4
+	case $addr in *:*) flags="flags = IPv6" ;; esac
+	cat <<CONF
+service $name
+{
+	type		= UNLISTED
+	socket_type	= stream
+	protocol	= tcp
+	wait		= no
+	user		= root
+	bind		= $addr
+	port		= $port
+	$flags
+	server		= $server
+	server_args	= $*
+	instances	= 100
+	per_source	= 100
+	cps		= 1000 1
+	log_on_success	=
+	log_on_failure	=
+}
+CONF
+}
+
+xinetd_defaults() {
+	cat <<CONF
+defaults
+{
+	log_type	= FILE $1/xinetd.log
+	instances	= 100
+}
+CONF
+}
