@@ -77,7 +77,8 @@ main(int argc, char *argv[])
 	if (client_get(&c) == -1)
 		log_fatal(111, "fatal: no client address: fd 0 is not a TCP "
 		    "socket and TCPREMOTEIP is unset or invalid");
-	if (c.from_socket && client_setenv(&c) == -1)
+	/* from the socket, or an IPv4-mapped TCPREMOTEIP made plain */
+	if ((c.from_socket || client_env_stale(&c)) && client_setenv(&c) == -1)
 		log_fatal(111, "fatal: unable to set environment: %s",
 		    strerror(errno));
 

@@ -66,6 +66,17 @@ client_get(struct client *c)
 	return client_from_env(c);
 }
 
+/* 1 when TCPREMOTEIP is not already in canonical form. */
+int
+client_env_stale(const struct client *c)
+{
+	const char	*env = getenv("TCPREMOTEIP");
+	char		 buf[IP_FMTLEN];
+
+	ip_fmt(&c->remote, buf, sizeof(buf));
+	return env == NULL || strcmp(env, buf) != 0;
+}
+
 /* Set PROTO and the TCP* variables of tcp-environ(5). */
 int
 client_setenv(const struct client *c)

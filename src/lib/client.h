@@ -17,5 +17,6 @@ int	client_from_socket(struct client *, int);
 int	client_from_env(struct client *);
 int	client_get(struct client *);
 int	client_setenv(const struct client *);
+int	client_env_stale(const struct client *);
 
 #endif
