@@ -1,0 +1,457 @@
+/*
+ * qmail-smtpd-standin: a TEST STAND-IN for qmail-smtpd, which Debian does
+ * not package.  It speaks enough ESMTP for the end-to-end tests and keeps
+ * qmail's semantics where the toolkit depends on them:
+ *
+ *   qmail-smtpd-standin [hostname checkprogram subprogram ...]
+ *
+ * - RELAYCLIENT set (even empty): any recipient; otherwise the recipient's
+ *   domain must be in $STANDIN_CONTROL/rcpthosts (553 as qmail says).
+ * - AUTH LOGIN, PLAIN and CRAM-MD5 as the common qmail AUTH patch does
+ *   them: the checkpassword program gets user\0password\0\0 (or
+ *   user\0challenge\0response\0) on fd 3; exit 0 is 235 and makes the
+ *   client a relay client, 111 is 454, anything else 535.
+ * - Accepted messages go to $STANDIN_QUEUE, one file each: "F" sender,
+ *   "T" recipient lines, a blank line, then the message with qmail's
+ *   Received lines on top.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <resolv.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LINEMAX	4096
+
+static const char	*hostname = "standin.example";
+static char	       **checkargs;	/* checkprogram subprogram ... */
+static char		 helo[256];
+static char		 sender[512];
+static char		 user[256];
+static char		*rcpts;
+static size_t		 rcptslen;
+static int		 nrcpt, seenmail, authed, relay;
+static unsigned int	 seq;
+
+static void
+out(const char *s)
+{
+	size_t	len = strlen(s);
+
+	if (write(1, s, len) != (ssize_t)len)
+		_exit(1);
+}
+
+static void
+outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+outf(const char *fmt, ...)
+{
+	char	buf[1024];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	out(buf);
+}
+
+/* One line without CRLF; -1 at EOF, -2 when too long (rest consumed). */
+static int
+getline_smtp(char *buf, size_t n)
+{
+	size_t	i = 0;
+	int	c, toolong = 0;
+
+	while ((c = getchar()) != EOF) {
+		if (c == '\n') {
+			if (i > 0 && buf[i - 1] == '\r')
+				i--;
+			buf[i] = '\0';
+			return toolong ? -2 : (int)i;
+		}
+		if (i + 1 < n)
+			buf[i++] = (char)c;
+		else
+			toolong = 1;
+	}
+	return -1;
+}
+
+static const char *
+arg(const char *line, const char *verb)
+{
+	size_t	n = strlen(verb);
+
+	if (strncasecmp(line, verb, n) != 0)
+		return NULL;
+	return line + n;
+}
+
+/* <addr> after "FROM:" or "TO:", qmail-style lenient */
+static void
+addrparse(const char *s, char *buf, size_t n)
+{
+	const char	*lt = strchr(s, '<'), *gt;
+	size_t		 len;
+
+	while (*s == ' ')
+		s++;
+	if (lt && (gt = strchr(lt, '>')) != NULL) {
+		s = lt + 1;
+		len = (size_t)(gt - s);
+	} else
+		len = strcspn(s, " ");
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+}
+
+static int
+rcpthosts_ok(const char *addr)
+{
+	const char	*dir = getenv("STANDIN_CONTROL"), *dom;
+	char		 path[1024], line[512];
+	FILE		*f;
+	int		 ok = 0;
+	size_t		 dl, ll;
+
+	if ((dom = strrchr(addr, '@')) == NULL)
+		return 1;	/* qmail: no domain, no relaying question */
+	dom++;
+	snprintf(path, sizeof(path), "%s/rcpthosts",
+	    dir ? dir : "/var/qmail/control");
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;	/* qmail: no rcpthosts, accept everything */
+	dl = strlen(dom);
+	while (!ok && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		ll = strlen(line);
+		if (ll == 0 || line[0] == '#')
+			continue;
+		if (strcasecmp(line, dom) == 0)
+			ok = 1;
+		else if (line[0] == '.' && dl > ll &&
+		    strcasecmp(dom + dl - ll, line) == 0)
+			ok = 1;
+	}
+	fclose(f);
+	return ok;
+}
+
+/* Run the checkpassword program with the data on fd 3; its exit code. */
+static int
+checkpassword(const char *data, size_t len)
+{
+	int	pi[2], status;
+	pid_t	pid;
+
+	if (pipe(pi) == -1)
+		return 111;
+	if ((pid = fork()) == -1)
+		return 111;
+	if (pid == 0) {
+		close(pi[1]);
+		if (pi[0] != 3) {
+			dup2(pi[0], 3);
+			close(pi[0]);
+		}
+		execvp(checkargs[0], checkargs);
+		_exit(111);
+	}
+	close(pi[0]);
+	signal(SIGPIPE, SIG_IGN);
+	/* the checker may exit without reading: a short write is its answer */
+	(void)!write(pi[1], data, len);
+	close(pi[1]);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return 111;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 111;
+}
+
+static void
+auth_result(const char *u, const char *a, size_t alen, const char *b,
+    size_t blen)
+{
+	char	data[1100];
+	size_t	ul = strlen(u), n = 0;
+	int	rc;
+
+	if (ul == 0 || ul + alen + blen + 3 > sizeof(data)) {
+		out("501 malformed auth input (#5.5.4)\r\n");
+		return;
+	}
+	memcpy(data, u, ul + 1);
+	n = ul + 1;
+	memcpy(data + n, a, alen);
+	n += alen;
+	data[n++] = '\0';
+	memcpy(data + n, b, blen);
+	n += blen;
+	data[n++] = '\0';
+	rc = checkpassword(data, n);
+	if (rc == 0) {
+		authed = 1;
+		relay = 1;
+		strlcpy(user, u, sizeof(user));
+		setenv("TCPREMOTEINFO", u, 1);
+		out("235 ok, go ahead (#2.0.0)\r\n");
+	} else if (rc == 111)
+		out("454 temporary authentication failure (#4.3.0)\r\n");
+	else
+		out("535 authorization failed (#5.7.0)\r\n");
+}
+
+/* Read one base64 line from the client; -1 on cancel or bad input. */
+static int
+b64line(unsigned char *buf, size_t n)
+{
+	char	line[LINEMAX];
+	int	len;
+
+	if ((len = getline_smtp(line, sizeof(line))) < 0)
+		return -1;
+	if (strcmp(line, "*") == 0)
+		return -1;
+	return b64_pton(line, buf, n);
+}
+
+static void
+auth(const char *a)
+{
+	unsigned char	u[512], p[512], chal[256];
+	char		enc[512], cuser[512];
+	const char	*init, *sp;
+	int		ul, pl, cl;
+
+	if (checkargs == NULL) {
+		out("502 unimplemented (#5.5.1)\r\n");
+		return;
+	}
+	if (authed) {
+		out("503 you're already authenticated (#5.5.0)\r\n");
+		return;
+	}
+	while (*a == ' ')
+		a++;
+	init = strchr(a, ' ');
+	if (init)
+		while (*init == ' ')
+			init++;
+	if (strncasecmp(a, "LOGIN", 5) == 0 && (a[5] == '\0' || a[5] == ' ')) {
+		if (init && *init)
+			ul = b64_pton(init, u, sizeof(u) - 1);
+		else {
+			out("334 VXNlcm5hbWU6\r\n");
+			ul = b64line(u, sizeof(u) - 1);
+		}
+		if (ul <= 0)
+			goto bad;
+		u[ul] = '\0';
+		out("334 UGFzc3dvcmQ6\r\n");
+		if ((pl = b64line(p, sizeof(p) - 1)) < 0)
+			goto bad;
+		auth_result((char *)u, (char *)p, (size_t)pl, "", 0);
+	} else if (strncasecmp(a, "PLAIN", 5) == 0 &&
+	    (a[5] == '\0' || a[5] == ' ')) {
+		unsigned char	*id, *pw;
+
+		if (init && *init)
+			pl = b64_pton(init, p, sizeof(p) - 1);
+		else {
+			out("334 \r\n");
+			pl = b64line(p, sizeof(p) - 1);
+		}
+		if (pl <= 0)
+			goto bad;
+		p[pl] = '\0';
+		/* authzid \0 authcid \0 password */
+		if ((id = memchr(p, '\0', (size_t)pl)) == NULL ||
+		    (pw = memchr(id + 1, '\0', (size_t)(p + pl - id - 1))) ==
+		    NULL)
+			goto bad;
+		auth_result((char *)id + 1, (char *)pw + 1,
+		    (size_t)(p + pl - pw - 1), "", 0);
+	} else if (strncasecmp(a, "CRAM-MD5", 8) == 0 && a[8] == '\0') {
+		cl = snprintf((char *)chal, sizeof(chal), "<%ld.%ld@%s>",
+		    (long)getpid(), (long)time(NULL), hostname);
+		b64_ntop(chal, (size_t)cl, enc, sizeof(enc));
+		outf("334 %s\r\n", enc);
+		if ((ul = b64line(u, sizeof(u) - 1)) <= 0)
+			goto bad;
+		u[ul] = '\0';
+		/* "user digest" */
+		if ((sp = strrchr((char *)u, ' ')) == NULL)
+			goto bad;
+		snprintf(cuser, sizeof(cuser), "%.*s", (int)(sp - (char *)u),
+		    (char *)u);
+		auth_result(cuser, (char *)chal, (size_t)cl, sp + 1,
+		    strlen(sp + 1));
+	} else
+		out("504 auth type unimplemented (#5.5.1)\r\n");
+	return;
+bad:
+	out("501 malformed auth input (#5.5.4)\r\n");
+}
+
+static void
+datestr(char *buf, size_t n)
+{
+	time_t	t = time(NULL);
+
+	strftime(buf, n, "%d %b %Y %H:%M:%S -0000", gmtime(&t));
+}
+
+static void
+data(void)
+{
+	const char	*qdir = getenv("STANDIN_QUEUE"), *ip;
+	char		 line[LINEMAX + 2], tmp[1024], path[1024], date[64];
+	FILE		*f = NULL;
+	int		 len, toolong = 0;
+	const char	*p;
+
+	if (!seenmail) {
+		out("503 MAIL first (#5.5.1)\r\n");
+		return;
+	}
+	if (nrcpt == 0) {
+		out("503 RCPT first (#5.5.1)\r\n");
+		return;
+	}
+	out("354 go ahead\r\n");
+	if (qdir != NULL) {
+		snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld.%u", qdir,
+		    (long)getpid(), seq);
+		snprintf(path, sizeof(path), "%s/msg.%ld.%ld.%u", qdir,
+		    (long)time(NULL), (long)getpid(), seq++);
+		f = fopen(tmp, "w");
+	}
+	ip = getenv("TCPREMOTEIP");
+	datestr(date, sizeof(date));
+	if (f) {
+		fprintf(f, "F%s\n", sender);
+		for (p = rcpts; p < rcpts + rcptslen; p += strlen(p) + 1)
+			fprintf(f, "T%s\n", p);
+		fprintf(f, "\nReceived: (qmail %ld invoked from network); "
+		    "%s\nReceived: from unknown (HELO %s) (%s%s%s)\n"
+		    "  by %s with SMTP; %s\n", (long)getpid(), date, helo,
+		    authed ? user : "", authed ? "@" : "", ip ? ip : "unknown",
+		    hostname, date);
+	}
+	for (;;) {
+		if ((len = getline_smtp(line, sizeof(line))) == -1)
+			_exit(1);
+		if (len == -2) {
+			toolong = 1;
+			continue;
+		}
+		if (strcmp(line, ".") == 0)
+			break;
+		if (f)
+			fprintf(f, "%s\n", line[0] == '.' ? line + 1 : line);
+	}
+	if (toolong) {
+		if (f) {
+			fclose(f);
+			unlink(tmp);
+		}
+		out("554 line too long (#5.6.0)\r\n");
+	} else if (f && (fflush(f) != 0 || fsync(fileno(f)) != 0 ||
+	    fclose(f) != 0 || rename(tmp, path) != 0)) {
+		unlink(tmp);
+		out("451 qq write error (#4.3.0)\r\n");
+	} else
+		outf("250 ok %ld qp %ld\r\n", (long)time(NULL), (long)getpid());
+	seenmail = 0;
+	nrcpt = 0;
+	rcptslen = 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	char		 line[LINEMAX], addr[512];
+	const char	*a;
+	int		 len;
+
+	if (argc > 1)
+		hostname = argv[1];
+	if (argc > 2)
+		checkargs = argv + 2;
+	relay = getenv("RELAYCLIENT") != NULL;
+	alarm(1200);
+	outf("220 %s ESMTP\r\n", hostname);
+	while ((len = getline_smtp(line, sizeof(line))) != -1) {
+		alarm(1200);
+		if (len == -2) {
+			out("500 line too long (#5.5.2)\r\n");
+			continue;
+		}
+		if ((a = arg(line, "HELO")) != NULL) {
+			strlcpy(helo, a[0] == ' ' ? a + 1 : a, sizeof(helo));
+			outf("250 %s\r\n", hostname);
+		} else if ((a = arg(line, "EHLO")) != NULL) {
+			strlcpy(helo, a[0] == ' ' ? a + 1 : a, sizeof(helo));
+			outf("250-%s\r\n", hostname);
+			if (checkargs)
+				out("250-AUTH LOGIN PLAIN CRAM-MD5\r\n"
+				    "250-AUTH=LOGIN PLAIN CRAM-MD5\r\n");
+			out("250-PIPELINING\r\n250 8BITMIME\r\n");
+		} else if ((a = arg(line, "AUTH")) != NULL)
+			auth(a);
+		else if ((a = arg(line, "MAIL FROM:")) != NULL) {
+			addrparse(a, sender, sizeof(sender));
+			seenmail = 1;
+			nrcpt = 0;
+			rcptslen = 0;
+			out("250 ok\r\n");
+		} else if ((a = arg(line, "RCPT TO:")) != NULL) {
+			if (!seenmail) {
+				out("503 MAIL first (#5.5.1)\r\n");
+				continue;
+			}
+			addrparse(a, addr, sizeof(addr));
+			if (!relay && !rcpthosts_ok(addr)) {
+				out("553 sorry, that domain isn't in my list "
+				    "of allowed rcpthosts (#5.7.1)\r\n");
+				continue;
+			}
+			rcpts = realloc(rcpts, rcptslen + strlen(addr) + 1);
+			if (rcpts == NULL)
+				_exit(1);
+			memcpy(rcpts + rcptslen, addr, strlen(addr) + 1);
+			rcptslen += strlen(addr) + 1;
+			nrcpt++;
+			out("250 ok\r\n");
+		} else if (arg(line, "DATA") && len == 4)
+			data();
+		else if (arg(line, "RSET")) {
+			seenmail = 0;
+			nrcpt = 0;
+			rcptslen = 0;
+			out("250 flushed\r\n");
+		} else if (arg(line, "NOOP"))
+			out("250 ok\r\n");
+		else if (arg(line, "VRFY"))
+			out("252 send some mail, i'll try my best\r\n");
+		else if (arg(line, "QUIT")) {
+			outf("221 %s\r\n", hostname);
+			return 0;
+		} else
+			out("502 unimplemented (#5.5.1)\r\n");
+	}
+	return 0;
+}
