@@ -32,10 +32,12 @@ UNITSRC	= $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 TOOLSRC	= $(wildcard tests/tools/*.c)
 TOOLS	= $(TOOLSRC:tests/tools/%.c=$(B)/tools/%)
+BENCHSRC = $(wildcard tests/bench/*.c)
+BENCH	= $(BENCHSRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all check demo deps bench install uninstall lint clean FORCE
 
-all: $(PROGS:%=bin/%) $(UNITS) $(TOOLS)
+all: $(PROGS:%=bin/%) $(UNITS) $(TOOLS) $(BENCH) $(B)/bench/execstage-dynamic
 
 # Rebuild everything when the flags change (SANITIZE=1 and back).
 $(B)/flags: FORCE
@@ -65,6 +67,15 @@ $(B)/tests/%: tests/unit/%.c $(B)/librg.a src/lib/*.h
 $(B)/tools/%: tests/tools/%.c $(B)/librg.a src/lib/*.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lresolv
+
+# Benchmark stages are static, like the gate they are measured against.
+$(B)/bench/%: tests/bench/%.c $(B)/librg.a src/lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
+
+$(B)/bench/execstage-dynamic: tests/bench/execstage.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $<
 
 deps:
 	@bin/relaygate-deps

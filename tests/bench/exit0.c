@@ -1,0 +1,6 @@
+/* exit0: the end of a benchmark chain. */
+int
+main(void)
+{
+	return 0;
+}
