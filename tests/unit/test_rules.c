@@ -245,9 +245,8 @@ test_longest_prefix_ipv4_every_length(void **state)
 	}
 	path = compile(text, 0);
 	for (len = 0; len <= 32; len++) {
-		uint32_t a = len == 32 ? 0xffffffffu :
-		    (uint32_t)(0xffffffffu << (32 - len)) &
-		    ~(0x80000000u >> len);
+		/* the first len bits set, the rest clear */
+		uint32_t a = len == 0 ? 0 : 0xffffffffu << (32 - len);
 
 		snprintf(addr, sizeof(addr), "%u.%u.%u.%u", a >> 24,
 		    (a >> 16) & 255, (a >> 8) & 255, a & 255);
