@@ -94,8 +94,9 @@ bench: deps
 
 lint:
 	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done
-	@shellcheck -S warning bin/relaygate-* tests/run tests/bench/run \
-	    tests/e2e/*.bash .ci/run
+	@shellcheck -S warning bin/relaygate-deps bin/relaygate-demo tests/run \
+	    tests/bench/run tests/tools/envprint tests/tools/argv tests/tools/checkpw \
+	    .ci/run && shellcheck -S warning -s bash tests/e2e/lib.bash
 
 install: $(PROGS:%=bin/%)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8

@@ -40,6 +40,7 @@ start_xinetd() {
 	local dir=$1
 	xinetd -dontfork -f "$dir/xinetd.conf" -pidfile "$dir/xinetd.pid" \
 	    >"$dir/xinetd.out" 2>&1 &
+	# shellcheck disable=SC2034  # read by the caller
 	XINETD_PID=$!
 }
 

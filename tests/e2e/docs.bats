@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# Every program has a man page, and pages and scripts are lint-clean.
+
+load lib
+
+@test "every program has a man page that mandoc -Tlint passes" {
+	for c in "$TOP"/src/*.c; do
+		grep -Eq '^main\(' "$c" || continue
+		[ -f "${c%.c}.8" ]
+		mandoc -Tlint -W warning "${c%.c}.8"
+	done
+}
+
+@test "shell scripts are shellcheck-clean" {
+	cd "$TOP"
+	shellcheck -S warning .ci/run bin/relaygate-deps bin/relaygate-demo tests/run \
+	    tests/bench/run tests/tools/envprint tests/tools/argv \
+	    tests/tools/checkpw
+	shellcheck -S warning -s bash tests/e2e/lib.bash
+}
+
+@test "make install puts programs and man pages under DESTDIR and PREFIX" {
+	d="$BATS_TEST_TMPDIR/root"
+	make -s -C "$TOP" install PREFIX=/opt/rg DESTDIR="$d" >/dev/null
+	[ -x "$d/opt/rg/bin/relaygate" ]
+	[ -x "$d/opt/rg/bin/relaygate-rules" ]
+	[ -x "$d/opt/rg/bin/poplock" ]
+	[ -f "$d/opt/rg/share/man/man8/relaygate.8" ]
+	[ -f "$d/opt/rg/share/man/man8/poplock.8" ]
+}
