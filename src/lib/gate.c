@@ -99,20 +99,19 @@ void
 gate_why(const struct gate_result *r, char *buf, size_t n)
 {
 	char	pfx[IP_FMTLEN + 8];
+	int	off = 0;
 
-	if (r->stamp) {
-		snprintf(buf, n, "pop stamp %lds old", r->stamp_age);
-		return;
-	}
 	if (r->matched) {
 		rules_fmt_pfx(&r->m.net, r->m.len, pfx, sizeof(pfx));
-		snprintf(buf, n, "rule %s", pfx);
+		off = snprintf(buf, n, "rule %s", pfx);
+	} else
+		off = snprintf(buf, n, "no rule");
+	if (off < 0 || (size_t)off >= n)
 		return;
-	}
-	if (r->stamp_error) {
-		snprintf(buf, n, "no rule, pop stamp unreadable: %s",
-		    strerror(r->stamp_error));
-		return;
-	}
-	snprintf(buf, n, "no rule");
+	if (r->stamp)
+		snprintf(buf + off, n - (size_t)off, ", pop stamp %lds old",
+		    r->stamp_age);
+	else if (r->stamp_error)
+		snprintf(buf + off, n - (size_t)off, ", pop stamp unreadable: "
+		    "%s", strerror(r->stamp_error));
 }

@@ -157,7 +157,7 @@ marks() {
 	run from 127.0.0.5 127.0.0.1 "$TPORT"
 	[[ "$output" == *$'RELAYCLIENT=\n'* ]]
 	[[ "$output" == *$'RBLSMTPD=\n'* ]]
-	grep -q "127.0.0.5:[0-9]* -> .*: relay (pop stamp [0-9]*s old)" "$D/tcpserver.log"
+	grep -q "127.0.0.5:[0-9]* -> .*: relay (rule 127.0.0.0/8, pop stamp [0-9]*s old)" "$D/tcpserver.log"
 }
 
 @test "POP-before-SMTP: an expired stamp does not relay" {
