@@ -27,7 +27,7 @@ PROGS	= relaygate relaygate-rules poplock
 MANS	= $(PROGS:%=src/%.8)
 LIBSRC	= $(wildcard src/lib/*.c)
 LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
-LIBS	= -lcdb -lbsd -lmd
+LIBS	= -lcdb -lcares -lbsd -lmd
 UNITSRC	= $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 TOOLSRC	= $(wildcard tests/tools/*.c)
@@ -47,35 +47,42 @@ $(B)/flags: FORCE
 
 $(B)/lib/%.o: src/lib/%.c src/lib/*.h $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC	$@"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/librg.a: $(LIBOBJ)
-	rm -f $@
-	ar rcs $@ $(LIBOBJ)
+	@rm -f $@
+	@ar rcs $@ $(LIBOBJ)
 
 $(B)/%.o: src/%.c src/lib/*.h $(B)/flags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC	$@"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 bin/%: $(B)/%.o $(B)/librg.a
-	$(CC) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
+	@echo "  CC	$@"
+	@$(CC) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/librg.a src/lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lcmocka
+	@echo "  CC	$@"
+	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lcmocka
 
 $(B)/tools/%: tests/tools/%.c $(B)/librg.a src/lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lresolv
+	@echo "  CC	$@"
+	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lresolv
 
 # Benchmark stages are static, like the gate they are measured against.
 $(B)/bench/%: tests/bench/%.c $(B)/librg.a src/lib/*.h
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
+	@echo "  CC	$@"
+	@$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
 
 $(B)/bench/execstage-dynamic: tests/bench/execstage.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $<
+	@echo "  CC	$@"
+	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $<
 
 deps:
 	@bin/relaygate-deps

@@ -1,0 +1,11 @@
+/* dnsq.h: ask every DNS list at once, under one deadline (c-ares) */
+#ifndef RG_DNSQ_H
+#define RG_DNSQ_H
+
+#include "dnsbl.h"
+
+int	dnsq_servers(const char *, char *, size_t);
+int	dnsq_run(struct dnsbl_src *, int, const struct ip *, const char *,
+	    int, struct dnsbl_decision *, char *, size_t);
+
+#endif
