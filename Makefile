@@ -23,7 +23,7 @@ STATIC	=
 endif
 
 B	= build
-PROGS	= relaygate relaygate-rules poplock
+PROGS	= relaygate relaygate-rules poplock rblskip
 MANS	= $(PROGS:%=src/%.8)
 LIBSRC	= $(wildcard src/lib/*.c)
 LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
