@@ -82,3 +82,31 @@ defaults
 }
 CONF
 }
+
+# start_rbldnsd DIR ZONESPEC...: rbldnsd on port 53 of the first free
+# address among 127.53.0.1-20 (rblsmtpd can only ask port 53); sets
+# RBLDNS_ADDR and RBLDNS_PID.  Zone files in DIR must be world-readable:
+# rbldnsd runs as the rbldns user.
+start_rbldnsd() {
+	local dir=$1 i j addr
+	shift
+	for ((i = 1; i <= 20; i++)); do
+		addr=127.53.0.$i
+		ss -Hlnu "sport = :53" 2>/dev/null | grep -q "$addr:53" && continue
+		rbldnsd -n -u rbldns -b "$addr/53" -w "$dir" "$@" \
+		    >"$dir/rbldnsd.$i.log" 2>&1 &
+		RBLDNS_PID=$!
+		for ((j = 0; j < 100; j++)); do
+			if ss -Hlnu "sport = :53" 2>/dev/null | grep -q "$addr:53"; then
+				RBLDNS_ADDR=$addr
+				export RBLDNS_ADDR RBLDNS_PID
+				return 0
+			fi
+			kill -0 "$RBLDNS_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		stop_pid "$RBLDNS_PID"
+	done
+	echo "no address in 127.53.0.1-20 lets rbldnsd listen on port 53" >&2
+	return 1
+}

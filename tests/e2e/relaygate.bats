@@ -85,8 +85,8 @@ marks() {
 
 @test "xinetd: the client receives the program's bytes and nothing else" {
 	run from 127.0.0.2 127.0.0.1 "$XPORT"
-	# exactly the eight lines envprint writes: no log line on fd 2
-	[ "${#lines[@]}" -eq 8 ]
+	# exactly the ten lines envprint writes: no log line on fd 2
+	[ "${#lines[@]}" -eq 10 ]
 	[ "$(printf '%s\n' "${lines[@]}" | grep -cv -e '=' -e ' unset$')" -eq 0 ]
 	[[ "$output" != *relaygate* ]]
 }
