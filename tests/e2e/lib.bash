@@ -110,3 +110,29 @@ start_rbldnsd() {
 	echo "no address in 127.53.0.1-20 lets rbldnsd listen on port 53" >&2
 	return 1
 }
+
+# test_zones DIR: the test DNS lists, served by rbldnsd from DIR.
+#   listed.test  127.0.0.2, .3 (TXT), .20 (code 127.0.0.3), .30 (long TXT)
+#   aonly.test   127.0.0.2, A record only
+#   v6.test      ::1
+#   broken.test  answers 127.255.255.254 (an error code) for 127/8
+#   allow.test   127.0.0.2, as an allow list
+test_zones() {
+	local z=$1 long
+	chmod 755 "$z"
+	long=$(printf 'x%.0s' $(seq 1 300))
+	cat > "$z/listed" <<ZONE
+:127.0.0.2:Listed at listed.test, see http://listed.test/\$
+127.0.0.2
+127.0.0.3
+127.0.0.20 :127.0.0.3:Dynamic address
+127.0.0.30 :127.0.0.2:$long
+ZONE
+	printf ':127.0.0.2:\n127.0.0.2\n' > "$z/aonly"
+	printf '::1 :127.0.0.2:IPv6 client listed\n' > "$z/v6"
+	printf ':127.255.255.254:query refused: open resolver\n127.0.0.0/8\n' > "$z/broken"
+	printf ':127.0.0.2:\n127.0.0.2\n' > "$z/allow"
+	chmod 644 "$z"/*
+	start_rbldnsd "$z" listed.test:ip4set:listed aonly.test:ip4set:aonly \
+	    v6.test:ip6trie:v6 broken.test:ip4set:broken allow.test:ip4set:allow
+}

@@ -8,22 +8,7 @@ bats_require_minimum_version 1.5.0
 setup_file() {
 	export Z
 	Z=$(mktemp -d /tmp/rblskip-zones.XXXXXX)
-	chmod 755 "$Z"
-	long=$(printf 'x%.0s' $(seq 1 300))
-	cat > "$Z/listed" <<ZONE
-:127.0.0.2:Listed at listed.test, see http://listed.test/\$
-127.0.0.2
-127.0.0.3
-127.0.0.20 :127.0.0.3:Dynamic address
-127.0.0.30 :127.0.0.2:$long
-ZONE
-	printf ':127.0.0.2:\n127.0.0.2\n' > "$Z/aonly"
-	printf '::1 :127.0.0.2:IPv6 client listed\n' > "$Z/v6"
-	printf ':127.255.255.254:query refused: open resolver\n127.0.0.0/8\n' > "$Z/broken"
-	printf ':127.0.0.2:\n127.0.0.2\n' > "$Z/allow"
-	chmod 644 "$Z"/*
-	start_rbldnsd "$Z" listed.test:ip4set:listed aonly.test:ip4set:aonly \
-	    v6.test:ip6trie:v6 broken.test:ip4set:broken allow.test:ip4set:allow
+	test_zones "$Z"
 	echo "$RBLDNS_PID" > "$Z/rbldnsd.pidof"
 	export DNS="$RBLDNS_ADDR"
 	# an address where no DNS server runs at all
