@@ -32,12 +32,17 @@ UNITSRC	= $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 TOOLSRC	= $(wildcard tests/tools/*.c)
 TOOLS	= $(TOOLSRC:tests/tools/%.c=$(B)/tools/%)
+FUZZSRC	= $(wildcard tests/fuzz/fuzz_*.c)
+REPLAY	= $(FUZZSRC:tests/fuzz/%.c=$(B)/replay/%)
+FUZZ	= $(FUZZSRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_SECONDS ?= 60
 BENCHSRC = $(wildcard tests/bench/*.c)
 BENCH	= $(BENCHSRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all check demo deps bench install uninstall lint clean FORCE
+.PHONY: all check demo deps bench fuzz install uninstall lint clean FORCE
 
-all: $(PROGS:%=bin/%) $(UNITS) $(TOOLS) $(BENCH) $(B)/bench/execstage-dynamic
+all: $(PROGS:%=bin/%) $(UNITS) $(TOOLS) $(BENCH) $(B)/bench/execstage-dynamic \
+	$(REPLAY)
 
 # Rebuild everything when the flags change (SANITIZE=1 and back).
 $(B)/flags: FORCE
@@ -83,6 +88,25 @@ $(B)/bench/execstage-dynamic: tests/bench/execstage.c
 	@mkdir -p $(@D)
 	@echo "  CC	$@"
 	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $<
+
+# Fuzz targets: replayed over their corpus by make check (any compiler),
+# and run by make fuzz under libFuzzer (clang).
+$(B)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/librg.a src/lib/*.h
+	@mkdir -p $(@D)
+	@echo "  CC\t$@"
+	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< tests/fuzz/replay.c $(B)/librg.a $(LIBS)
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIBSRC) src/lib/*.h
+	@mkdir -p $(@D)
+	@echo "  CLANG\t$@"
+	@clang -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) $(BSD_CFLAGS) \
+	    -Isrc -o $@ $< $(LIBSRC) $(LIBS)
+
+fuzz: deps $(FUZZ)
+	@for f in $(FUZZ); do t=$${f##*/}; mkdir -p $(B)/fuzz/$$t.corpus; \
+	    echo "== $$t: $(FUZZ_SECONDS) s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=$(B)/fuzz/$$t- \
+	        $(B)/fuzz/$$t.corpus tests/fuzz/corpus/$${t#fuzz_} || exit 1; done
 
 deps:
 	@bin/relaygate-deps

@@ -61,38 +61,40 @@ dnsq_servers(const char *list, char *csv, size_t n)
 	return off ? 0 : -1;
 }
 
-static void
-answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+/* A TXT answer: the strings of the first record, joined, is the text. */
+void
+dnsq_answer_txt(struct dnsbl_src *s, int status, const unsigned char *abuf,
+    int alen)
 {
-	struct query		*q = arg;
-	struct dnsbl_src	*s = q->src;
-	struct ares_addrttl	 addrs[32];
 	struct ares_txt_ext	*txt, *t;
-	uint32_t		 a[32];
-	int			 n = 32, i;
-	size_t			 off;
+	size_t			 off = 0;
 
-	if (*q->closed)
-		return;		/* the deadline passed: already an error */
-	if (q->txt) {
-		s->txt_done = 1;
-		if (status == ARES_SUCCESS &&
-		    ares_parse_txt_reply_ext(abuf, alen, &txt) == ARES_SUCCESS) {
-			/* the strings of the first record, joined */
-			for (t = txt, off = 0; t != NULL; t = t->next) {
-				if (t != txt && t->record_start)
-					break;
-				if (off + t->length >= sizeof(s->text))
-					break;
-				memcpy(s->text + off, t->txt, t->length);
-				off += t->length;
-			}
-			s->text[off] = '\0';
-			ares_free_data(txt);
+	s->txt_done = 1;
+	if (status == ARES_SUCCESS &&
+	    ares_parse_txt_reply_ext(abuf, alen, &txt) == ARES_SUCCESS) {
+		for (t = txt; t != NULL; t = t->next) {
+			if (t != txt && t->record_start)
+				break;
+			if (off + t->length >= sizeof(s->text))
+				break;
+			memcpy(s->text + off, t->txt, t->length);
+			off += t->length;
 		}
-		dnsbl_settle(s);
-		return;
+		ares_free_data(txt);
 	}
+	s->text[off] = '\0';
+	dnsbl_settle(s);
+}
+
+/* An A answer: listed, clean or a DNS error (RFC 5782). */
+void
+dnsq_answer_a(struct dnsbl_src *s, int status, const unsigned char *abuf,
+    int alen)
+{
+	struct ares_addrttl	addrs[32];
+	uint32_t		a[32];
+	int			n = 32, i;
+
 	switch (status) {
 	case ARES_SUCCESS:
 		i = ares_parse_a_reply(abuf, alen, NULL, addrs, &n);
@@ -120,6 +122,19 @@ answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		snprintf(s->why, sizeof(s->why), "%s", ares_strerror(status));
 	}
 	dnsbl_settle(s);
+}
+
+static void
+answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct query	*q = arg;
+
+	if (*q->closed)
+		return;		/* the deadline passed: already an error */
+	if (q->txt)
+		dnsq_answer_txt(q->src, status, abuf, alen);
+	else
+		dnsq_answer_a(q->src, status, abuf, alen);
 }
 
 /*

@@ -65,6 +65,73 @@ drop(int sig)
 	_exit(0);
 }
 
+/* 1 when the buffer holds a line (or a full buffer) to answer. */
+int
+refuse_pending(const struct refuse_conv *cv)
+{
+	return cv->have == sizeof(cv->buf) ||
+	    memchr(cv->buf, '\n', cv->have) != NULL;
+}
+
+/*
+ * Answer the complete lines in the buffer while their replies fit in out
+ * (outcap must hold the longest reply), and keep what is left.  A line
+ * that fills the buffer without a newline is answered once and the rest
+ * of it skipped.  Returns 1 after QUIT.
+ */
+int
+refuse_lines(struct refuse_conv *cv, const char *msg, char *out,
+    size_t outcap, size_t *outlen)
+{
+	const char	*reply;
+	char		*nl;
+	size_t		 i, rlen, longest;
+	int		 quit = 0;
+
+	longest = strlen(msg);
+	if (strlen(cv->ok) > longest)
+		longest = strlen(cv->ok);
+	if (strlen(cv->quit) > longest)
+		longest = strlen(cv->quit);
+	*outlen = 0;
+	while (!quit && *outlen + longest <= outcap &&
+	    ((nl = memchr(cv->buf, '\n', cv->have)) != NULL ||
+	    cv->have == sizeof(cv->buf))) {
+		i = nl ? (size_t)(nl - cv->buf) + 1 : cv->have;
+		reply = NULL;
+		if (!cv->skipping) {
+			switch (refuse_classify(cv->buf, i)) {
+			case REFUSE_QUIT:
+				reply = cv->quit;
+				quit = 1;
+				break;
+			case REFUSE_OK:
+				reply = cv->ok;
+				break;
+			default:
+				reply = msg;
+			}
+		}
+		if (reply != NULL) {
+			rlen = strlen(reply);
+			memcpy(out + *outlen, reply, rlen);
+			*outlen += rlen;
+		}
+		cv->skipping = nl == NULL;
+		memmove(cv->buf, cv->buf + i, cv->have - i);
+		cv->have -= i;
+	}
+	return quit;
+}
+
+void
+refuse_init(struct refuse_conv *cv, const char *host)
+{
+	memset(cv, 0, sizeof(*cv));
+	snprintf(cv->ok, sizeof(cv->ok), "250 %s\r\n", host);
+	snprintf(cv->quit, sizeof(cv->quit), "221 %s\r\n", host);
+}
+
 /*
  * Hold the conversation on fds 0 and 1 for at most timeout seconds;
  * timeout 0 sends only the error line.  Never returns.
@@ -72,50 +139,34 @@ drop(int sig)
 void
 refuse_session(const char *msg, const char *host, unsigned int timeout)
 {
-	char	buf[REFUSE_LINEMAX + 1], reply[128];
-	size_t	have = 0, i;
-	ssize_t	r;
-	int	skipping = 0, len;
+	struct refuse_conv	cv;
+	char			out[4096], greet[128];
+	size_t			outlen;
+	ssize_t			r;
+	int			quit, len;
 
-	if (host != NULL)
-		refuse_host = host;
+	if (host == NULL)
+		host = refuse_host;
 	if (timeout == 0) {
 		say(msg, strlen(msg));
 		_exit(0);
 	}
 	signal(SIGALRM, drop);
 	alarm(timeout);
-	len = snprintf(reply, sizeof(reply), "220 %s\r\n", refuse_host);
-	say(reply, (size_t)len);
+	refuse_init(&cv, host);
+	len = snprintf(greet, sizeof(greet), "220 %s\r\n", host);
+	say(greet, (size_t)len);
 	for (;;) {
-		char *nl;
-
-		if ((r = read(0, buf + have, sizeof(buf) - 1 - have)) <= 0)
+		if ((r = read(0, cv.buf + cv.have, sizeof(cv.buf) - cv.have)) <=
+		    0)
 			_exit(0);
-		have += (size_t)r;
-		while ((nl = memchr(buf, '\n', have)) != NULL ||
-		    have == sizeof(buf) - 1) {
-			i = nl ? (size_t)(nl - buf) + 1 : have;
-			if (!skipping) {
-				switch (refuse_classify(buf, i)) {
-				case REFUSE_QUIT:
-					len = snprintf(reply, sizeof(reply),
-					    "221 %s\r\n", refuse_host);
-					say(reply, (size_t)len);
-					_exit(0);
-				case REFUSE_OK:
-					len = snprintf(reply, sizeof(reply),
-					    "250 %s\r\n", refuse_host);
-					say(reply, (size_t)len);
-					break;
-				default:
-					say(msg, strlen(msg));
-				}
-			}
-			/* an overlong line: answered once, rest skipped */
-			skipping = nl == NULL;
-			memmove(buf, buf + i, have - i);
-			have -= i;
-		}
+		cv.have += (size_t)r;
+		do {
+			quit = refuse_lines(&cv, msg, out, sizeof(out),
+			    &outlen);
+			say(out, outlen);
+			if (quit)
+				_exit(0);
+		} while (refuse_pending(&cv));
 	}
 }
