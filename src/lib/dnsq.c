@@ -3,10 +3,12 @@
  * the sources answered so far settle the decision (in option order), or
  * when the deadline passes, whatever the DNS servers do.
  */
+#include <netinet/in.h>
 #include <arpa/inet.h>
 #include <ares.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +157,9 @@ dnsq_run(struct dnsbl_src *srcs, int n, const struct ip *client,
 	struct timeval		 tv, maxtv, *tvp;
 	char			 name[DNSBL_NAMEMAX];
 	long			 start = now_ms(), left;
+	struct in_addr		 placeholder;
 	int			 i, k, nfd, bits, rc, closed = 0, wait;
+	int			 optmask;
 
 	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS) {
 		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
@@ -166,8 +170,24 @@ dnsq_run(struct dnsbl_src *srcs, int n, const struct ip *client,
 	opt.timeout = deadline_ms / 2 > 100 ? deadline_ms / 2 : 100;
 	opt.tries = 2;
 	opt.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
-	rc = ares_init_options(&ch, &opt, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-	    ARES_OPT_FLAGS);
+	optmask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS;
+	if (servers != NULL) {
+		/*
+		 * Everything resolv.conf could say is given here, so c-ares
+		 * reads no configuration file on this per-connection path;
+		 * the placeholder server is replaced below.
+		 */
+		placeholder.s_addr = htonl(INADDR_LOOPBACK);
+		opt.servers = &placeholder;
+		opt.nservers = 1;
+		opt.ndomains = 0;
+		opt.ndots = 1;
+		opt.lookups = (char *)(uintptr_t)"b";
+		opt.nsort = 0;
+		optmask |= ARES_OPT_SERVERS | ARES_OPT_DOMAINS | ARES_OPT_NDOTS |
+		    ARES_OPT_LOOKUPS | ARES_OPT_SORTLIST;
+	}
+	rc = ares_init_options(&ch, &opt, optmask);
 	if (rc != ARES_SUCCESS) {
 		snprintf(err, errlen, "c-ares: %s", ares_strerror(rc));
 		return -1;
