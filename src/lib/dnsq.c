@@ -232,14 +232,17 @@ dnsq_run(struct dnsbl_src *srcs, int n, const struct ip *client,
 		if ((left = deadline_ms - (now_ms() - start)) <= 0)
 			break;
 		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		/* c-ares' own macros shift a signed 1 into the sign bit */
 		for (nfd = 0, k = 0; k < ARES_GETSOCK_MAXNUM; k++) {
-			if (!ARES_GETSOCK_READABLE(bits, k) &&
-			    !ARES_GETSOCK_WRITABLE(bits, k))
+			unsigned int r = ((unsigned int)bits >> k) & 1;
+			unsigned int w = ((unsigned int)bits >>
+			    (k + ARES_GETSOCK_MAXNUM)) & 1;
+
+			if (!r && !w)
 				continue;
 			pfd[nfd].fd = socks[k];
-			pfd[nfd].events = (ARES_GETSOCK_READABLE(bits, k) ?
-			    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, k) ?
-			    POLLOUT : 0);
+			pfd[nfd].events = (short)((r ? POLLIN : 0) |
+			    (w ? POLLOUT : 0));
 			pfd[nfd++].revents = 0;
 		}
 		maxtv.tv_sec = left / 1000;
