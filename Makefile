@@ -23,7 +23,7 @@ STATIC	=
 endif
 
 B	= build
-PROGS	= relaygate relaygate-rules poplock rblskip
+PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen
 MANS	= $(PROGS:%=src/%.8)
 LIBSRC	= $(wildcard src/lib/*.c)
 LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)

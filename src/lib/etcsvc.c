@@ -1,0 +1,163 @@
+/*
+ * etcsvc.c: /etc/services, edited the way an admin would: existing lines,
+ * comments and order untouched; our lines appended, each marked so that
+ * they can be found and taken out again; a name or a port that already
+ * means something else is reported and never overwritten.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etcsvc.h"
+
+struct entry {
+	char		name[64];
+	unsigned int	port;
+	int		tcp;
+	int		ours;
+	char		aliases[256];	/* " a b c " */
+};
+
+/* Parse one line (no newline); 0 when it holds an entry. */
+static int
+entry_parse(const char *line, size_t len, struct entry *e)
+{
+	char	 buf[1024], *p, *tok, *save = NULL, *slash, *end;
+	size_t	 n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+
+	memset(e, 0, sizeof(*e));
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	e->ours = strstr(buf, ETCSVC_MARK) != NULL;
+	if ((p = strchr(buf, '#')) != NULL)
+		*p = '\0';
+	if ((tok = strtok_r(buf, " \t", &save)) == NULL)
+		return -1;
+	strlcpy(e->name, tok, sizeof(e->name));
+	if ((tok = strtok_r(NULL, " \t", &save)) == NULL ||
+	    (slash = strchr(tok, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	e->port = (unsigned int)strtoul(tok, &end, 10);
+	if (*end != '\0')
+		return -1;
+	e->tcp = strcmp(slash + 1, "tcp") == 0;
+	strlcpy(e->aliases, " ", sizeof(e->aliases));
+	while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+		strlcat(e->aliases, tok, sizeof(e->aliases));
+		strlcat(e->aliases, " ", sizeof(e->aliases));
+	}
+	return 0;
+}
+
+static int
+entry_names(const struct entry *e, const char *name)
+{
+	char	pat[80];
+
+	if (strcmp(e->name, name) == 0)
+		return 1;
+	snprintf(pat, sizeof(pat), " %s ", name);
+	return strstr(e->aliases, pat) != NULL;
+}
+
+/*
+ * Write to out the file in[0..len) with a line for each wanted service
+ * it lacks.  Returns 1 when nothing needs adding (out untouched), 0 when
+ * out holds the new file, -1 after clashes reported to diag.
+ */
+int
+etcsvc_merge(const char *in, size_t len, const struct etcsvc_want *w, int n,
+    FILE *out, const char *fname, FILE *diag)
+{
+	const char	*p = in, *end = in + len, *nl;
+	struct entry	 e;
+	unsigned long	 lineno = 0;
+	int		 i, bad = 0, missing = 0, first = 1;
+	int		 present[64] = { 0 };
+
+	if (n > 64)
+		return -1;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		lineno++;
+		if (entry_parse(p, (size_t)(nl - p), &e) == -1 || !e.tcp)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (entry_names(&e, w[i].name)) {
+				if (e.port == w[i].port)
+					present[i] = 1;
+				else {
+					fprintf(diag, "%s:%lu: %s is already "
+					    "port %u/tcp, not %u: not changed\n",
+					    fname, lineno, w[i].name, e.port,
+					    w[i].port);
+					bad++;
+				}
+			} else if (e.port == w[i].port && !e.ours) {
+				fprintf(diag, "%s:%lu: port %u/tcp is already "
+				    "%s, not %s: not changed\n", fname, lineno,
+				    e.port, e.name, w[i].name);
+				bad++;
+			}
+		}
+	}
+	if (bad)
+		return -1;
+	for (i = 0; i < n; i++)
+		missing += !present[i];
+	if (missing == 0)
+		return 0 + 1;
+	fwrite(in, 1, len, out);
+	for (i = 0; i < n; i++) {
+		if (present[i])
+			continue;
+		if (first && len > 0 && in[len - 1] != '\n') {
+			fprintf(out, "\n%s\t%u/tcp\t\t%s%s\n", w[i].name,
+			    w[i].port, ETCSVC_MARK, ETCSVC_NLMARK);
+		} else
+			fprintf(out, "%s\t%u/tcp\t\t%s\n", w[i].name,
+			    w[i].port, ETCSVC_MARK);
+		first = 0;
+	}
+	return 0;
+}
+
+/* The file without our lines, byte for byte as it was before them. */
+int
+etcsvc_unmerge(const char *in, size_t len, FILE *out)
+{
+	const char	*p = in, *end = in + len, *nl, *mark;
+	char		*keep;
+	size_t		 klen = 0, linelen;
+	int		 nladded = 0, removed = 0;
+
+	if ((keep = malloc(len + 1)) == NULL)
+		return -1;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		linelen = (size_t)(nl - p);
+		mark = memmem(p, linelen, ETCSVC_MARK, sizeof(ETCSVC_MARK) - 1);
+		if (mark != NULL) {
+			removed++;
+			if (memmem(p, linelen, ETCSVC_NLMARK,
+			    sizeof(ETCSVC_NLMARK) - 1))
+				nladded = 1;
+			continue;
+		}
+		memcpy(keep + klen, p, linelen);
+		klen += linelen;
+		if (nl < end)
+			keep[klen++] = '\n';
+		nladded = 0;	/* a line of the admin's came after ours */
+	}
+	if (nladded && klen > 0 && keep[klen - 1] == '\n')
+		klen--;
+	fwrite(keep, 1, klen, out);
+	free(keep);
+	return removed;
+}

@@ -1,0 +1,19 @@
+/* etcsvc.h: merging service names into /etc/services, and taking them out */
+#ifndef RG_ETCSVC_H
+#define RG_ETCSVC_H
+
+#include <stdio.h>
+
+#define ETCSVC_MARK	"# added by relaygate-gen"
+#define ETCSVC_NLMARK	", newline added"
+
+struct etcsvc_want {
+	const char	*name;
+	unsigned int	 port;
+};
+
+int	etcsvc_merge(const char *, size_t, const struct etcsvc_want *, int,
+	    FILE *, const char *, FILE *);
+int	etcsvc_unmerge(const char *, size_t, FILE *);
+
+#endif

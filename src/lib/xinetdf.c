@@ -1,0 +1,217 @@
+/*
+ * xinetdf.c: what the Plesk how-to does by hand to /etc/xinetd.d/smtp_psa
+ * to make an alternative relay port: rename the service, set its port,
+ * and take rblsmtpd and its options out of the chain; or, better, put
+ * rblskip in defer mode and authfirst in their place, so that the new
+ * port is no RBL-free door.  Every other line is kept as it was.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xinetdf.h"
+
+#define MAXTOK	256
+
+static const char *
+base(const char *p)
+{
+	const char	*s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+/* "  key   = value": the key, and where the value starts. */
+static int
+attr(const char *line, size_t len, char *key, size_t klen, size_t *voff)
+{
+	size_t	i = 0, k = 0;
+
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	while (i < len && (isalnum((unsigned char)line[i]) || line[i] == '_'))
+		if (k + 1 < klen)
+			key[k++] = line[i++];
+		else
+			i++;
+	key[k] = '\0';
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (k == 0 || i == len || (line[i] != '=' && !(line[i] == '+' &&
+	    i + 1 < len && line[i + 1] == '=')))
+		return -1;
+	i += line[i] == '=' ? 1 : 2;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	*voff = i;
+	return 0;
+}
+
+/* rblsmtpd's options: which take a value. */
+static int
+opt_takes_value(const char *o)
+{
+	return o[1] != '\0' && strchr("rat", o[1]) != NULL && o[2] == '\0';
+}
+
+/*
+ * Rewrite the command line tok[0..*n) (server, then server_args).
+ * Returns 0, or -1 when there is no rblsmtpd in it.
+ */
+static int
+rewrite(char **tok, int *n, const struct derive_opt *o, char *store,
+    size_t storelen)
+{
+	char	*out[MAXTOK + 4];
+	int	 i, j, k = 0, at = -1, end;
+	size_t	 off = 0;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(base(tok[i]), "rblsmtpd") == 0) {
+			at = i;
+			break;
+		}
+	if (at < 0)
+		return -1;
+	/* its options end at the first word that is not one */
+	for (end = at + 1; end < *n && tok[end][0] == '-'; end++)
+		if (opt_takes_value(tok[end]))
+			end++;
+	for (i = 0; i < at; i++)
+		out[k++] = tok[i];
+	if (o->defer) {
+		off = (size_t)snprintf(store, storelen, "%s/rblskip", o->bindir);
+		out[k++] = store;
+		out[k++] = "-D";
+		for (i = at + 1; i < end && i < *n; i++)
+			out[k++] = tok[i];
+	}
+	for (i = end; i < *n; i++) {
+		if (o->defer && strcmp(base(tok[i]), "qmail-smtpd") == 0) {
+			snprintf(store + off + 1, storelen - off - 1,
+			    "%s/authfirst", o->bindir);
+			out[k++] = store + off + 1;
+		}
+		out[k++] = tok[i];
+	}
+	for (j = 0; j < k; j++)
+		tok[j] = out[j];
+	*n = k;
+	return 0;
+}
+
+int
+xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
+    FILE *out, FILE *diag)
+{
+	const char	*p, *end = in + len, *nl, *line;
+	char		 key[32], buf[8192], store[2048], *tok[MAXTOK + 4];
+	char		*server = NULL, *sargs = NULL, *save = NULL, *w;
+	char		 indent[64] = "\t";
+	size_t		 llen, voff, lead;
+	int		 inblock = 0, done = 0, n = 0, i, seen_service = 0;
+	int		 have_port = 0, have_type = 0, is_attr, rc = -1;
+
+	/* first pass: the service's command line, and whether it has a type */
+	for (p = in; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		llen = (size_t)(nl - p);
+		if (attr(p, llen, key, sizeof(key), &voff) == -1)
+			continue;
+		if (strcmp(key, "server") == 0 && server == NULL)
+			server = strndup(p + voff, llen - voff);
+		else if (strcmp(key, "server_args") == 0 && sargs == NULL)
+			sargs = strndup(p + voff, llen - voff);
+		else if (strcmp(key, "type") == 0)
+			have_type = 1;
+	}
+	if (server == NULL) {
+		fprintf(diag, "no server line\n");
+		goto out;
+	}
+	snprintf(buf, sizeof(buf), "%s %s", server, sargs ? sargs : "");
+	for (w = strtok_r(buf, " \t\r", &save); w && n < MAXTOK;
+	    w = strtok_r(NULL, " \t\r", &save))
+		tok[n++] = w;
+	if (rewrite(tok, &n, o, store, sizeof(store)) == -1) {
+		fprintf(diag, "no rblsmtpd in the server's command line\n");
+		goto out;
+	}
+
+	for (p = in; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		line = p;
+		llen = (size_t)(nl - p);
+		lead = strspn(line, " \t");
+		is_attr = attr(line, llen, key, sizeof(key), &voff) == 0;
+		if (!seen_service && llen >= lead + 7 &&
+		    strncmp(line + lead, "service", 7) == 0) {
+			fprintf(out, "%.*sservice %s\n", (int)lead, line,
+			    o->name);
+			seen_service = 1;
+			continue;
+		}
+		if (seen_service && !inblock && !done &&
+		    memchr(line, '{', llen)) {
+			inblock = 1;
+		} else if (inblock && !is_attr && memchr(line, '}', llen)) {
+			if (o->unlisted && !have_port)
+				fprintf(out, "%sport\t\t= %u\n", indent,
+				    o->port);
+			inblock = 0;
+			done = 1;
+		} else if (inblock && is_attr) {
+			if (lead < sizeof(indent)) {
+				memcpy(indent, line, lead);
+				indent[lead] = '\0';
+			}
+			if (strcmp(key, "server") == 0) {
+				fprintf(out, "%.*s%s\n", (int)voff, line,
+				    tok[0]);
+				continue;
+			}
+			if (strcmp(key, "server_args") == 0) {
+				if (n > 1) {
+					fprintf(out, "%.*s", (int)voff, line);
+					for (i = 1; i < n; i++)
+						fprintf(out, "%s%s", i > 1 ?
+						    " " : "", tok[i]);
+					fputc('\n', out);
+				}
+				continue;
+			}
+			if (strcmp(key, "port") == 0) {
+				fprintf(out, "%.*s%u\n", (int)voff, line,
+				    o->port);
+				have_port = 1;
+				continue;
+			}
+			if (strcmp(key, "type") == 0 && o->unlisted &&
+			    memmem(line + voff, llen - voff, "UNLISTED", 8) ==
+			    NULL) {
+				fprintf(out, "%.*s UNLISTED\n", (int)llen, line);
+				continue;
+			}
+			if (strcmp(key, "socket_type") == 0 && o->unlisted &&
+			    !have_type) {
+				fprintf(out, "%stype\t\t= UNLISTED\n", indent);
+				have_type = 1;
+			}
+		}
+		fprintf(out, "%.*s", (int)llen, line);
+		if (nl < end)
+			fputc('\n', out);
+	}
+	if (!seen_service) {
+		fprintf(diag, "no service block\n");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(server);
+	free(sargs);
+	return rc;
+}

@@ -1,0 +1,315 @@
+/*
+ * relaygate-gen: services.d definitions to xinetd files, systemd units,
+ * daemontools/runit run directories and /etc/services lines; and the
+ * Plesk how-to's alternative port, derived from an existing xinetd file.
+ * Everything is generated and checked before anything is written.
+ */
+#include <sys/stat.h>
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/afile.h"
+#include "lib/etcsvc.h"
+#include "lib/svc.h"
+#include "lib/xinetdf.h"
+
+#define USAGE \
+"usage: relaygate-gen [-c] [-d services.d] xinetd|systemd|daemontools|runit dir\n" \
+"       relaygate-gen [-d services.d] services [-u] [-o out] file\n" \
+"       relaygate-gen [-c] [-d services.d] check | chain name\n" \
+"       relaygate-gen derive -n name -p port [-u] [-D] [-b bindir] file"
+
+struct out {
+	char	path[1024];
+	char	*data;
+	size_t	 len;
+	mode_t	 mode;
+};
+
+static struct svc	svcs[SVC_MAX];
+static int		nsvc;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "%s\n", USAGE);
+	exit(100);
+}
+
+static void
+load(const char *dir, int check)
+{
+	int	i, bad = 0;
+
+	if ((nsvc = svc_load_dir(dir, svcs, SVC_MAX, stderr)) == -1)
+		errx(100, "fatal: %s: bad definitions: nothing written", dir);
+	if (check)
+		for (i = 0; i < nsvc; i++)
+			bad += svc_check_exec(&svcs[i], stderr);
+	if (bad)
+		errx(100, "fatal: %s: programs missing: nothing written", dir);
+}
+
+static struct out *
+add(struct out *o, int *n, const char *dir, const char *name, mode_t mode,
+    void (*fn)(const struct svc *, FILE *), const struct svc *s)
+{
+	FILE	*f;
+
+	snprintf(o[*n].path, sizeof(o[*n].path), "%s/%s", dir, name);
+	if ((f = open_memstream(&o[*n].data, &o[*n].len)) == NULL)
+		err(111, "fatal: out of memory");
+	fn(s, f);
+	fclose(f);
+	o[*n].mode = mode;
+	return &o[(*n)++];
+}
+
+static void
+log_daemontools(const struct svc *s, FILE *f)
+{
+	svc_log_run(s, 0, f);
+}
+
+static void
+log_runit(const struct svc *s, FILE *f)
+{
+	svc_log_run(s, 1, f);
+}
+
+static int
+mkdirs(const char *path)
+{
+	char	buf[1024], *p;
+
+	strlcpy(buf, path, sizeof(buf));
+	for (p = buf + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+				return -1;
+			*p = '/';
+		}
+	return 0;
+}
+
+static int
+generate(const char *fmt, const char *dir)
+{
+	struct out	*o;
+	char		 name[256];
+	int		 i, n = 0, changed = 0;
+
+	if ((o = calloc((size_t)nsvc * 3, sizeof(*o))) == NULL)
+		err(111, "fatal: out of memory");
+	for (i = 0; i < nsvc; i++) {
+		const char *nm = svc_get(&svcs[i], K_NAME);
+
+		if (strcmp(fmt, "xinetd") == 0)
+			add(o, &n, dir, nm, 0644, svc_xinetd, &svcs[i]);
+		else if (strcmp(fmt, "systemd") == 0) {
+			snprintf(name, sizeof(name), "%s.socket", nm);
+			add(o, &n, dir, name, 0644, svc_systemd_socket,
+			    &svcs[i]);
+			snprintf(name, sizeof(name), "%s@.service", nm);
+			add(o, &n, dir, name, 0644, svc_systemd_service,
+			    &svcs[i]);
+		} else if (strcmp(fmt, "daemontools") == 0 ||
+		    strcmp(fmt, "runit") == 0) {
+			snprintf(name, sizeof(name), "%s/run", nm);
+			add(o, &n, dir, name, 0755, svc_run, &svcs[i]);
+			snprintf(name, sizeof(name), "%s/log/run", nm);
+			add(o, &n, dir, name, 0755, fmt[0] == 'r' ?
+			    log_runit : log_daemontools, &svcs[i]);
+		} else
+			usage();
+	}
+	/* only now, with every file made, touch the disk */
+	for (i = 0; i < n; i++) {
+		if (afile_same(o[i].path, o[i].data, o[i].len))
+			continue;
+		if (mkdirs(o[i].path) == -1 ||
+		    afile_write(o[i].path, o[i].data, o[i].len, o[i].mode) == -1)
+			err(111, "fatal: unable to write %s", o[i].path);
+		printf("wrote %s\n", o[i].path);
+		changed++;
+	}
+	for (i = 0; i < n; i++)
+		free(o[i].data);
+	free(o);
+	if (changed == 0)
+		printf("%s: up to date\n", dir);
+	return 0;
+}
+
+static int
+services(int argc, char *argv[])
+{
+	struct etcsvc_want	 want[SVC_MAX];
+	const char		*outpath = NULL, *file;
+	char			*in, *res = NULL, backup[1024];
+	size_t			 len, rlen = 0;
+	FILE			*f;
+	int			 ch, unmerge = 0, i, rc;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "o:u")) != -1) {
+		if (ch == 'o')
+			outpath = optarg;
+		else if (ch == 'u')
+			unmerge = 1;
+		else
+			usage();
+	}
+	if (argc - optind != 1)
+		usage();
+	file = argv[optind];
+	if ((in = afile_read(file, &len)) == NULL)
+		err(111, "fatal: unable to read %s", file);
+	if ((f = open_memstream(&res, &rlen)) == NULL)
+		err(111, "fatal: out of memory");
+	if (unmerge)
+		rc = etcsvc_unmerge(in, len, f) > 0 ? 0 : 1;
+	else {
+		for (i = 0; i < nsvc; i++) {
+			want[i].name = svc_get(&svcs[i], K_NAME);
+			want[i].port = svc_num(&svcs[i], K_PORT);
+		}
+		rc = etcsvc_merge(in, len, want, nsvc, f, file, stderr);
+	}
+	fclose(f);
+	if (rc == -1)
+		errx(100, "fatal: %s left unchanged", file);
+	if (rc == 1) {
+		/* nothing to add or take out */
+		if (outpath != NULL && strcmp(outpath, "-") == 0)
+			fwrite(in, 1, len, stdout);
+		else
+			printf("%s: up to date\n", file);
+		return 0;
+	}
+	if (outpath != NULL && strcmp(outpath, "-") == 0) {
+		fwrite(res, 1, rlen, stdout);
+		return 0;
+	}
+	if (outpath == NULL) {
+		/* the admin's original, kept once, before the first change */
+		snprintf(backup, sizeof(backup), "%s.relaygate-orig", file);
+		if (!unmerge && access(backup, F_OK) == -1 &&
+		    afile_write(backup, in, len, 0644) == -1)
+			err(111, "fatal: unable to back %s up", file);
+		outpath = file;
+	}
+	if (afile_write(outpath, res, rlen, 0644) == -1)
+		err(111, "fatal: unable to write %s: %s left unchanged", outpath,
+		    file);
+	printf("%s: %s\n", outpath, unmerge ? "relaygate lines removed" :
+	    "relaygate lines added");
+	free(in);
+	free(res);
+	return 0;
+}
+
+static int
+derive(int argc, char *argv[])
+{
+	struct derive_opt	 o = { NULL, 0, 0, 0, "/var/qmail/bin" };
+	const char		*errstr;
+	char			*in;
+	size_t			 len;
+	int			 ch;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "b:Dn:p:u")) != -1) {
+		switch (ch) {
+		case 'b':
+			o.bindir = optarg;
+			break;
+		case 'D':
+			o.defer = 1;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'p':
+			o.port = (unsigned int)strtonum(optarg, 1, 65535,
+			    &errstr);
+			if (errstr != NULL)
+				errx(100, "fatal: -p %s: %s", optarg, errstr);
+			break;
+		case 'u':
+			o.unlisted = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (o.name == NULL || o.port == 0 || argc - optind != 1)
+		usage();
+	if (strpbrk(o.name, " \t./") != NULL)
+		errx(100, "fatal: -n %s: not a service name", o.name);
+	if ((in = afile_read(argv[optind], &len)) == NULL)
+		err(111, "fatal: unable to read %s", argv[optind]);
+	if (xinetd_derive(in, len, &o, stdout, stderr) == -1)
+		errx(100, "fatal: %s: cannot derive a service from it",
+		    argv[optind]);
+	if (!o.unlisted)
+		fprintf(stderr, "relaygate-gen: add to /etc/services: "
+		    "%s\t%u/tcp\n", o.name, o.port);
+	free(in);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*dir = "services.d";
+	int		 ch, check = 0, i;
+
+	while ((ch = getopt(argc, argv, "+cd:h")) != -1) {
+		switch (ch) {
+		case 'c':
+			check = 1;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			puts(USAGE);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (strcmp(argv[0], "derive") == 0)
+		return derive(argc, argv);
+	load(dir, check);
+	if (strcmp(argv[0], "services") == 0)
+		return services(argc, argv);
+	if (strcmp(argv[0], "check") == 0 && argc == 1) {
+		printf("%s: %d services, all good\n", dir, nsvc);
+		return 0;
+	}
+	if (strcmp(argv[0], "chain") == 0 && argc == 2) {
+		for (i = 0; i < nsvc; i++) {
+			if (strcmp(svc_get(&svcs[i], K_NAME), argv[1]) != 0)
+				continue;
+			for (ch = 0; ch < svcs[i].argc; ch++)
+				printf("%s%s", ch ? " " : "", svcs[i].argv[ch]);
+			putchar('\n');
+			return 0;
+		}
+		errx(100, "fatal: no service %s in %s", argv[1], dir);
+	}
+	if (argc != 2)
+		usage();
+	return generate(argv[0], argv[1]);
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env bats
+# relaygate-gen: golden files for every format, refusals, /etc/services
+# merging on copies of real files, derive on the how-to's smtp_psa, and
+# the generated xinetd files served by a real xinetd.
+
+load lib
+bats_require_minimum_version 1.5.0
+
+setup() {
+	T="$BATS_TEST_TMPDIR"
+	cd "$TOP"
+	GEN="$RG_BIN/relaygate-gen"
+}
+
+@test "golden: every output format matches tests/golden/gen" {
+	for f in xinetd systemd daemontools runit; do
+		"$GEN" -d tests/fixtures/services.d "$f" "$T/$f" > /dev/null
+		diff -r tests/golden/gen/"$f" "$T/$f"
+	done
+	[ -x "$T/daemontools/mx/run" ]
+	[ -x "$T/runit/mx/log/run" ]
+}
+
+@test "xinetd.d/ is what relaygate-gen makes of services.d/ (not stale)" {
+	"$GEN" xinetd "$T/x" > /dev/null
+	diff -r xinetd.d "$T/x"
+}
+
+@test "the chain is composed in the one right order" {
+	run "$GEN" -d tests/fixtures/services.d chain mx
+	[ "$output" = "/opt/relaygate/bin/relaygate -x /etc/relaygate/mx.cdb -p /var/lib/relaygate/pop -e 600 /opt/relaygate/bin/rblskip -D -n 127.0.0.1:5353 -T 2000 -a allow.example -r zen.example -r list2.example=127.0.0.2,127.0.0.4-11 /opt/relaygate/bin/authfirst /opt/qmail/bin/qmail-smtpd mx.example.com /opt/relaygate/bin/authguard /opt/qmail/bin/checkpw /opt/qmail/bin/true" ]
+	run "$GEN" chain smtp-alt
+	[ "$output" = "/var/qmail/bin/relaygate -x /etc/relaygate/smtp.cdb -p /var/lib/relaygate/pop /var/qmail/bin/authfirst -m always /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth /var/qmail/bin/true /var/qmail/bin/cmd5checkpw /var/qmail/bin/true" ]
+}
+
+@test "systemd-analyze verify accepts the generated units" {
+	command -v systemd-analyze > /dev/null || skip "systemd-analyze is not on this machine"
+	"$GEN" -d tests/fixtures/services.d systemd "$T/u" > /dev/null
+	cd "$T/u"
+	for u in *.socket *@.service; do
+		run systemd-analyze verify "$PWD/$u"
+		[ "$status" -eq 0 ]
+		[[ "$output" != *"ignoring"* ]]
+		[[ "$output" != *"Unknown"* ]]
+	done
+}
+
+@test "a second run changes nothing" {
+	"$GEN" -d tests/fixtures/services.d xinetd "$T/x" > /dev/null
+	touch -d '2001-01-01' "$T/x"/*
+	run "$GEN" -d tests/fixtures/services.d xinetd "$T/x"
+	[ "$output" = "$T/x: up to date" ]
+	[ -z "$(find "$T/x" -type f -newer "$TOP/Makefile")" ]
+}
+
+refused() {	# refused WANT: the definitions in $T/d are refused, nothing written
+	run "$GEN" -d "$T/d" xinetd "$T/out"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"$1"* ]]
+	[[ "$output" == *"nothing written"* ]]
+	[ ! -e "$T/out" ]
+}
+
+@test "refused before anything is written: unknown key, named with file and line" {
+	mkdir "$T/d"
+	printf 'port = 25\nrelay_rulez = /x.cdb\n' > "$T/d/smtp"
+	refused "$T/d/smtp:2: unknown key \"relay_rulez\""
+}
+
+@test "refused: white space xinetd cannot quote" {
+	mkdir "$T/d"
+	printf 'port = 25\nrelay_rules = /etc/relay gate/x.cdb\n' > "$T/d/smtp"
+	refused "relay_rules: \"/etc/relay gate/x.cdb\" contains white space, which xinetd cannot quote"
+}
+
+@test "refused: two services on one port, or with one name" {
+	mkdir "$T/d"
+	printf 'port = 25\n' > "$T/d/a"
+	printf 'port = 25\n' > "$T/d/b"
+	refused "$T/d/b: port 25 is also $T/d/a's"
+	printf 'port = 26\nname = a\n' > "$T/d/b"
+	refused "name a is also"
+}
+
+@test "refused: server_args over xinetd's limit" {
+	mkdir "$T/d"
+	zones=$(for i in $(seq 1 300); do printf 'zone%d.a-rather-long-name-for-a-dns-blocklist.example ' "$i"; done)
+	printf 'port = 25\nrbl = %s\n' "$zones" > "$T/d/smtp"
+	refused "xinetd drops a service whose server_args exceed about 16 KB"
+}
+
+@test "refused: a definition that cannot work" {
+	mkdir "$T/d"
+	printf 'port = 25\nlisted = auth\ncheckpassword = checkpw true\n' > "$T/d/smtp"
+	refused "listed = auth needs rbl zones"
+	printf 'port = 25\ntls = starttls\ncheckpassword = checkpw true\n' > "$T/d/smtp"
+	refused "tls = starttls needs tls_cert and tls_key"
+	printf 'port = 25\nauth = required\n' > "$T/d/smtp"
+	refused "checkpassword is missing"
+	printf 'port = 70000\n' > "$T/d/smtp"
+	refused "port: \"70000\" is not a number from 1 to 65535"
+	printf 'port = 25\nname = smtp.alt\n' > "$T/d/smtp"
+	refused "xinetd skips file names with a dot"
+	printf 'port = 25\nlisted = maybe\n' > "$T/d/smtp"
+	refused "listed: \"maybe\" is not one of refuse|auth"
+}
+
+@test "refused with -c: a program of the chain is missing" {
+	mkdir "$T/d"
+	printf 'port = 25\nqmail_bin = %s\nrelaygate_bin = %s\n' "$T/nowhere" "$RG_BIN" > "$T/d/smtp"
+	run "$GEN" -c -d "$T/d" xinetd "$T/out"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"$T/nowhere/qmail-smtpd: No such file or directory"* ]]
+	[ ! -e "$T/out" ]
+	printf 'backend = %s\n' "$TOOLS/qmail-smtpd-standin" >> "$T/d/smtp"
+	run "$GEN" -c -d "$T/d" xinetd "$T/out"
+	[ "$status" -eq 0 ]
+}
+
+# /etc/services ------------------------------------------------------------
+
+netbase() {	# a copy of this machine's /etc/services, from Debian's netbase
+	dpkg -S /etc/services | grep -q '^netbase:'
+	cp /etc/services "$1"
+}
+
+@test "services: Debian's netbase file gains smtp-alt only, and loses it again byte for byte" {
+	netbase "$T/services"
+	cp "$T/services" "$T/orig"
+	run "$GEN" services "$T/services"
+	[ "$status" -eq 0 ]
+	diff "$T/orig" "$T/services" > "$T/diff" || true
+	[ "$(grep -c '^>' "$T/diff")" -eq 1 ]
+	grep -q $'^> smtp-alt\t1025/tcp\t\t# added by relaygate-gen$' "$T/diff"
+	# the original is kept once
+	cmp "$T/orig" "$T/services.relaygate-orig"
+	run "$GEN" services "$T/services"
+	[[ "$output" == *"up to date"* ]]
+	"$GEN" services -u "$T/services"
+	cmp "$T/orig" "$T/services"
+}
+
+@test "services: a name already there at another port is reported and never overwritten" {
+	printf 'smtp\t25/tcp\nsmtp-alt\t2025/tcp\n' > "$T/services"
+	cp "$T/services" "$T/orig"
+	run "$GEN" services "$T/services"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"$T/services:2: smtp-alt is already port 2025/tcp, not 1025: not changed"* ]]
+	cmp "$T/orig" "$T/services"
+}
+
+@test "services: a port taken by another name is reported and never overwritten" {
+	printf 'smtp\t25/tcp\nblackjack\t1025/tcp\t# network blackjack\n' > "$T/services"
+	cp "$T/services" "$T/orig"
+	run "$GEN" services "$T/services"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"port 1025/tcp is already blackjack, not smtp-alt"* ]]
+	cmp "$T/orig" "$T/services"
+}
+
+@test "services: a file without a final newline comes back byte-identical" {
+	printf '# local\nsmtp\t25/tcp\tmail\nsubmission\t587/tcp\nsubmissions\t465/tcp ssmtp smtps' > "$T/services"
+	cp "$T/services" "$T/orig"
+	"$GEN" services "$T/services"
+	[ "$(tail -n 1 "$T/services")" = $'smtp-alt\t1025/tcp\t\t# added by relaygate-gen, newline added' ]
+	head -c "$(stat -c %s "$T/orig")" "$T/services" | cmp - "$T/orig"
+	"$GEN" services -u "$T/services"
+	cmp "$T/orig" "$T/services"
+}
+
+@test "services: a read-only file is replaced atomically with its mode and owner kept" {
+	netbase "$T/services"
+	chmod 0444 "$T/services"
+	chown 1:1 "$T/services"
+	"$GEN" services "$T/services"
+	[ "$(stat -c '%a %u %g' "$T/services")" = "444 1 1" ]
+	grep -q '^smtp-alt' "$T/services"
+	[ -z "$(find "$T" -name '.services.tmp*')" ]
+}
+
+@test "services: an unwritable directory leaves the file as it was" {
+	mkdir "$T/ro"
+	netbase "$T/ro/services"
+	cp "$T/ro/services" "$T/orig"
+	chattr +i "$T/ro" 2>/dev/null || skip "chattr is not supported here"
+	run "$GEN" services "$T/ro/services"
+	chattr -i "$T/ro"
+	[ "$status" -eq 111 ]
+	cmp "$T/orig" "$T/ro/services"
+}
+
+# derive -------------------------------------------------------------------
+
+normal() {	# config lines only, white space collapsed
+	grep -v '^[[:space:]]*#' "$1" | tr -s ' \t' ' ' | sed 's/^ //; s/ $//' | grep -v '^$'
+}
+
+@test "derive: the how-to's smtp_psa gives exactly the how-to's smtp_alt_psa" {
+	run --separate-stderr "$GEN" derive -n smtp-alt -p 1025 tests/fixtures/smtp_psa
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" > "$T/alt"
+	diff <(normal tests/fixtures/smtp_alt_psa.howto) <(normal "$T/alt")
+	[[ "$stderr" == *$'add to /etc/services: smtp-alt\t1025/tcp'* ]]
+}
+
+@test "derive -u: type UNLISTED and the port, no /etc/services line needed" {
+	"$GEN" derive -n smtp-alt -p 1025 -u tests/fixtures/smtp_psa > "$T/alt" 2> /dev/null
+	grep -Eq '^[[:space:]]+type[[:space:]]+= UNLISTED$' "$T/alt"
+	grep -Eq '^[[:space:]]+port[[:space:]]+= 1025$' "$T/alt"
+}
+
+@test "derive -D: rblskip in defer mode and authfirst instead of removing the check" {
+	"$GEN" derive -n smtp-alt -p 1025 -D tests/fixtures/smtp_psa > "$T/alt" 2> /dev/null
+	grep -q 'server_args     = -Rt0 /var/qmail/bin/rblskip -D -r sbl-xbl.spamhaus.org /var/qmail/bin/relaylock /var/qmail/bin/authfirst /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth' "$T/alt"
+}
+
+@test "derive: later Plesk chains, extra spaces and other rblsmtpd options" {
+	cat > "$T/later" <<'XI'
+service smtp
+{
+   socket_type  =   stream
+   protocol = tcp
+   wait = no
+   user = root
+   instances = UNLIMITED
+   server = /var/qmail/bin/tcp-env
+   server_args  =  -Rt0   /usr/sbin/rblsmtpd  -b -C -t 5 -a allow.example -rbl.example -r zen.spamhaus.org  /var/qmail/bin/relaylock  /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth /var/qmail/bin/true /var/qmail/bin/cmd5checkpw /var/qmail/bin/true
+}
+XI
+	"$GEN" derive -n smtp-alt -p 1025 "$T/later" > "$T/alt" 2> /dev/null
+	grep -q '^   server_args  =  -Rt0 /var/qmail/bin/relaylock /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth /var/qmail/bin/true /var/qmail/bin/cmd5checkpw /var/qmail/bin/true$' "$T/alt"
+	grep -q '^service smtp-alt$' "$T/alt"
+	# rblsmtpd as the server itself
+	sed 's|server = /var/qmail/bin/tcp-env|server = /usr/sbin/rblsmtpd|; s|-Rt0 *||; s|/usr/sbin/rblsmtpd  ||' "$T/later" > "$T/server"
+	"$GEN" derive -n smtp-alt -p 1025 "$T/server" > "$T/alt" 2> /dev/null
+	grep -q '^   server = /var/qmail/bin/relaylock$' "$T/alt"
+	grep -q '^   server_args  =  /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth' "$T/alt"
+}
+
+@test "derive: a file without rblsmtpd is refused" {
+	printf 'service smtp\n{\n server = /var/qmail/bin/qmail-smtpd\n}\n' > "$T/plain"
+	run -100 "$GEN" derive -n smtp-alt -p 1025 "$T/plain"
+	[[ "$output" == *"no rblsmtpd in the server's command line"* ]]
+}
+
+# served by a real xinetd ------------------------------------------------
+
+@test "generated xinetd files are loaded by a real xinetd and serve swaks" {
+	mkdir -p "$T/d" "$T/x" "$T/control"
+	echo example.test > "$T/control/rcpthosts"
+	echo '127.0.0.1:allow,RELAYCLIENT=""' |
+	    "$RG_BIN/relaygate-rules" "$T/rules.cdb" "$T/rules.tmp"
+	port=$("$TOOLS/freeport")
+	cat > "$T/d/mx" <<DEF
+port		= $port
+bind		= 127.0.0.1
+relay_rules	= $T/rules.cdb
+relaygate_bin	= $RG_BIN
+backend		= $TOOLS/qmail-smtpd-standin
+backend_args	= mx.example.test
+env		= STANDIN_CONTROL=$T/control
+DEF
+	"$GEN" -c -d "$T/d" xinetd "$T/x"
+	{ xinetd_defaults "$T"; echo "includedir $T/x"; } > "$T/xinetd.conf"
+	start_xinetd "$T"
+	wait_listen 127.0.0.1 "$port"
+	run swaks --server 127.0.0.1 --port "$port" --from a@example.org --to friend@elsewhere.test
+	r1=$status
+	run2=$(swaks --server 127.0.0.1 --port "$port" --local-interface 127.0.0.2 \
+	    --from a@example.org --to friend@elsewhere.test 2>&1 || true)
+	stop_pid "$XINETD_PID"
+	[ "$r1" -eq 0 ]
+	[[ "$output" == *"<-  250 ok "* ]]
+	[[ "$run2" == *"<** 553 sorry, that domain isn't in my list of allowed rcpthosts"* ]]
+}
