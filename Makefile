@@ -25,6 +25,7 @@ endif
 B	= build
 PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen
 MANS	= $(PROGS:%=src/%.8)
+MAN5	= src/relaygate-gen.5
 LIBSRC	= $(wildcard src/lib/*.c)
 LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
 LIBS	= -lcdb -lcares -lbsd -lmd
@@ -124,19 +125,22 @@ bench: deps
 	@tests/bench/run
 
 lint:
-	@for m in $(MANS); do mandoc -Tlint -W warning $$m || exit 1; done
+	@for m in $(MANS) $(MAN5); do mandoc -Tlint -W warning $$m || exit 1; done
 	@shellcheck -S warning bin/relaygate-deps bin/relaygate-demo tests/run \
 	    tests/bench/run tests/tools/envprint tests/tools/argv tests/tools/checkpw \
 	    .ci/run && shellcheck -S warning -s bash tests/e2e/lib.bash
 
 install: $(PROGS:%=bin/%)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5
 	install -m 755 $(PROGS:%=bin/%) $(DESTDIR)$(BINDIR)
 	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man8
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) \
-	    $(PROGS:%=$(DESTDIR)$(MANDIR)/man8/%.8)
+	    $(PROGS:%=$(DESTDIR)$(MANDIR)/man8/%.8) \
+	    $(MAN5:src/%=$(DESTDIR)$(MANDIR)/man5/%)
 
 clean:
 	rm -rf $(B) $(PROGS:%=bin/%)
