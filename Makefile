@@ -126,7 +126,8 @@ bench: deps
 
 lint:
 	@for m in $(MANS) $(MAN5); do mandoc -Tlint -W warning $$m || exit 1; done
-	@shellcheck -S warning bin/relaygate-deps bin/relaygate-demo tests/run \
+	@shellcheck -S warning bin/relaygate-deps bin/relaygate-demo \
+	    bin/relaygate-install tests/run \
 	    tests/bench/run tests/tools/envprint tests/tools/argv tests/tools/checkpw \
 	    .ci/run && shellcheck -S warning -s bash tests/e2e/lib.bash
 

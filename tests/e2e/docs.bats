@@ -14,7 +14,8 @@ load lib
 
 @test "shell scripts are shellcheck-clean" {
 	cd "$TOP"
-	shellcheck -S warning .ci/run bin/relaygate-deps bin/relaygate-demo tests/run \
+	shellcheck -S warning .ci/run bin/relaygate-deps bin/relaygate-demo \
+	    bin/relaygate-install tests/run \
 	    tests/bench/run tests/tools/envprint tests/tools/argv \
 	    tests/tools/checkpw
 	shellcheck -S warning -s bash tests/e2e/lib.bash
