@@ -136,3 +136,15 @@ ZONE
 	start_rbldnsd "$z" listed.test:ip4set:listed aonly.test:ip4set:aonly \
 	    v6.test:ip6trie:v6 broken.test:ip4set:broken allow.test:ip4set:allow
 }
+
+# wait_grep FILE ERE: wait until a line of FILE matches (a program logs
+# after its client has gone); at most 100 tries over 5 s.
+wait_grep() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "no line matching $2 in $1" >&2
+	return 1
+}

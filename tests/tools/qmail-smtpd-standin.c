@@ -14,6 +14,10 @@
  * - Accepted messages go to $STANDIN_QUEUE, one file each: "F" sender,
  *   "T" recipient lines, a blank line, then the message with qmail's
  *   Received lines on top.
+ * - $STANDIN_STARTTLS set: EHLO offers STARTTLS (as a TLS-patched qmail
+ *   does), which the stand-in then answers 454: it has no TLS.
+ * - $STANDIN_PARENT names a file to which the stand-in appends its pid
+ *   and its parent's command name, so a test can tell who started it.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -392,6 +396,21 @@ main(int argc, char *argv[])
 	if (argc > 2)
 		checkargs = argv + 2;
 	relay = getenv("RELAYCLIENT") != NULL;
+	if ((a = getenv("STANDIN_PARENT")) != NULL) {
+		char	comm[64] = "", path[64];
+		FILE	*f;
+
+		snprintf(path, sizeof(path), "/proc/%ld/comm", (long)getppid());
+		if ((f = fopen(path, "r")) != NULL) {
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if ((f = fopen(a, "a")) != NULL) {
+			fprintf(f, "%ld %s", (long)getpid(), comm);
+			fclose(f);
+		}
+	}
 	alarm(1200);
 	outf("220 %s ESMTP\r\n", hostname);
 	while ((len = getline_smtp(line, sizeof(line))) != -1) {
@@ -409,6 +428,8 @@ main(int argc, char *argv[])
 			if (checkargs)
 				out("250-AUTH LOGIN PLAIN CRAM-MD5\r\n"
 				    "250-AUTH=LOGIN PLAIN CRAM-MD5\r\n");
+			if (getenv("STANDIN_STARTTLS"))
+				out("250-STARTTLS\r\n");
 			out("250-PIPELINING\r\n250 8BITMIME\r\n");
 		} else if ((a = arg(line, "AUTH")) != NULL)
 			auth(a);
@@ -443,7 +464,9 @@ main(int argc, char *argv[])
 			nrcpt = 0;
 			rcptslen = 0;
 			out("250 flushed\r\n");
-		} else if (arg(line, "NOOP"))
+		} else if (arg(line, "STARTTLS"))
+			out("454 TLS not available (#4.3.0)\r\n");
+		else if (arg(line, "NOOP"))
 			out("250 ok\r\n");
 		else if (arg(line, "VRFY"))
 			out("252 send some mail, i'll try my best\r\n");
