@@ -182,31 +182,44 @@ services(int argc, char *argv[])
 		rc = etcsvc_merge(in, len, want, nsvc, f, file, stderr);
 	}
 	fclose(f);
-	if (rc == -1)
+	if (rc == -1) {
+		free(in);
+		free(res);
 		errx(100, "fatal: %s left unchanged", file);
-	if (rc == 1) {
-		/* nothing to add or take out */
+	}
+	if (rc == 1 || (outpath != NULL && strcmp(outpath, "-") == 0)) {
 		if (outpath != NULL && strcmp(outpath, "-") == 0)
-			fwrite(in, 1, len, stdout);
+			fwrite(rc == 1 ? in : res, 1, rc == 1 ? len : rlen,
+			    stdout);
 		else
 			printf("%s: up to date\n", file);
-		return 0;
-	}
-	if (outpath != NULL && strcmp(outpath, "-") == 0) {
-		fwrite(res, 1, rlen, stdout);
+		free(in);
+		free(res);
 		return 0;
 	}
 	if (outpath == NULL) {
 		/* the admin's original, kept once, before the first change */
 		snprintf(backup, sizeof(backup), "%s.relaygate-orig", file);
 		if (!unmerge && access(backup, F_OK) == -1 &&
-		    afile_write(backup, in, len, 0644) == -1)
+		    afile_write(backup, in, len, 0644) == -1) {
+			int saved = errno;
+
+			free(in);
+			free(res);
+			errno = saved;
 			err(111, "fatal: unable to back %s up", file);
+		}
 		outpath = file;
 	}
-	if (afile_write(outpath, res, rlen, 0644) == -1)
+	if (afile_write(outpath, res, rlen, 0644) == -1) {
+		int saved = errno;
+
+		free(in);
+		free(res);
+		errno = saved;
 		err(111, "fatal: unable to write %s: %s left unchanged", outpath,
 		    file);
+	}
 	printf("%s: %s\n", outpath, unmerge ? "relaygate lines removed" :
 	    "relaygate lines added");
 	free(in);
@@ -254,9 +267,11 @@ derive(int argc, char *argv[])
 		errx(100, "fatal: -n %s: not a service name", o.name);
 	if ((in = afile_read(argv[optind], &len)) == NULL)
 		err(111, "fatal: unable to read %s", argv[optind]);
-	if (xinetd_derive(in, len, &o, stdout, stderr) == -1)
+	if (xinetd_derive(in, len, &o, stdout, stderr) == -1) {
+		free(in);
 		errx(100, "fatal: %s: cannot derive a service from it",
 		    argv[optind]);
+	}
 	if (!o.unlisted)
 		fprintf(stderr, "relaygate-gen: add to /etc/services: "
 		    "%s\t%u/tcp\n", o.name, o.port);
