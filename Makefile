@@ -23,12 +23,12 @@ STATIC	=
 endif
 
 B	= build
-PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen authfirst
+PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen authfirst authguard
 MANS	= $(PROGS:%=src/%.8)
 MAN5	= src/relaygate-gen.5
 LIBSRC	= $(wildcard src/lib/*.c)
 LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
-LIBS	= -lcdb -lcares -ltls -lssl -lcrypto -lresolv -lbsd -lmd
+LIBS	= -lcdb -lcares -ltls -lssl -lcrypto -lresolv -lcrack -lz -lbsd -lmd
 UNITSRC	= $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 TOOLSRC	= $(wildcard tests/tools/*.c)
