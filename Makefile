@@ -23,7 +23,7 @@ STATIC	=
 endif
 
 B	= build
-PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen authfirst authguard
+PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen authfirst authguard qtriage
 MANS	= $(PROGS:%=src/%.8)
 MAN5	= src/relaygate-gen.5
 LIBSRC	= $(wildcard src/lib/*.c)

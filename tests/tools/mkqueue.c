@@ -1,0 +1,90 @@
+/*
+ * mkqueue: TEST FIXTURE BUILDER.  Writes a qmail queue in qmail's on-disk
+ * format from a spec on standard input, one message a line, TAB-separated:
+ *
+ *   sender  recipients  client-ip  helo  auth-user  subject  age-minutes  flags
+ *
+ * recipients: comma-separated, each [l|r][d]:address (local or remote,
+ * d: delivered); client-ip "-" for a message injected locally (uid 1000);
+ * auth-user "-" for none; flags: B bouncing, T not yet preprocessed.
+ *
+ *   mkqueue [-s split] [-b] queuedir < spec      (-b: big-todo layout)
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "qwrite.h"
+
+int
+main(int argc, char *argv[])
+{
+	struct qw_rcpt	 r[64];
+	char		*line = NULL, *f[8], *p, *save, *tok, mess[4096], date[64];
+	size_t		 cap = 0, n;
+	unsigned int	 split = 23;
+	int		 ch, bigtodo = 0, nr, i, count = 0;
+	time_t		 now = time(NULL), t;
+
+	while ((ch = getopt(argc, argv, "bs:")) != -1) {
+		if (ch == 'b')
+			bigtodo = 1;
+		else if (ch == 's')
+			split = (unsigned int)atoi(optarg);
+		else
+			errx(100, "usage: mkqueue [-s split] [-b] queuedir");
+	}
+	if (argc - optind != 1 || split == 0)
+		errx(100, "usage: mkqueue [-s split] [-b] queuedir");
+	if (qw_mkqueue(argv[optind], split, bigtodo) == -1)
+		err(111, "%s", argv[optind]);
+	while (getline(&line, &cap, stdin) != -1) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		for (i = 0, p = line; i < 8; i++) {
+			f[i] = p ? p : "";
+			if (p && (p = strchr(p, '\t')) != NULL)
+				*p++ = '\0';
+		}
+		nr = 0;
+		for (tok = strtok_r(f[1], ",", &save); tok && nr < 64;
+		    tok = strtok_r(NULL, ",", &save)) {
+			char *colon = strchr(tok, ':');
+
+			if (colon == NULL)
+				errx(100, "bad recipient %s", tok);
+			r[nr].remote = tok[0] == 'r';
+			r[nr].done = tok[1] == 'd';
+			r[nr++].addr = colon + 1;
+		}
+		t = now - atol(f[6]) * 60;
+		strftime(date, sizeof(date), "%d %b %Y %H:%M:%S -0000",
+		    gmtime(&t));
+		if (strcmp(f[2], "-") == 0)
+			n = (size_t)snprintf(mess, sizeof(mess),
+			    "Received: (qmail 4711 invoked by uid 1000); %s\n"
+			    "From: %s\nSubject: %s\n\nbody\n", date, f[0], f[5]);
+		else
+			n = (size_t)snprintf(mess, sizeof(mess),
+			    "Received: (qmail 4711 invoked from network); %s\n"
+			    "Received: from unknown (HELO %s) (%s%s%s)\n"
+			    "  by mx.example.test with SMTP; %s\n"
+			    "From: \"%s\" <%s>\nSubject: %s\n\nbody of a "
+			    "message from %s\n", date, f[3],
+			    strcmp(f[4], "-") ? f[4] : "",
+			    strcmp(f[4], "-") ? "@" : "", f[2], date, f[0],
+			    f[0], f[5], f[2]);
+		if (qwrite(argv[optind], split, bigtodo, mess, n, f[0], r, nr,
+		    strchr(f[7], 'B') != NULL, strchr(f[7], 'T') != NULL, t) ==
+		    -1)
+			err(111, "unable to write a message");
+		count++;
+	}
+	free(line);
+	fprintf(stderr, "mkqueue: %d messages\n", count);
+	return 0;
+}
