@@ -82,7 +82,7 @@ slurp(struct queue *q, const char *path, size_t *len, size_t max,
     struct stat *st)
 {
 	char	*buf;
-	ssize_t	 r;
+	ssize_t	 r = 0;
 	int	 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
@@ -98,6 +98,12 @@ slurp(struct queue *q, const char *path, size_t *len, size_t max,
 	*len = 0;
 	while (*len < max && (r = read(fd, buf + *len, max - *len)) > 0)
 		*len += (size_t)r;
+	if (r < 0) {
+		trouble(q, "unable to read", path);
+		close(fd);
+		free(buf);
+		return NULL;
+	}
 	close(fd);
 	buf[*len] = '\0';
 	return buf;

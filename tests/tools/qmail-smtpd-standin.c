@@ -11,9 +11,11 @@
  *   them: the checkpassword program gets user\0password\0\0 (or
  *   user\0challenge\0response\0) on fd 3; exit 0 is 235 and makes the
  *   client a relay client, 111 is 454, anything else 535.
- * - Accepted messages go to $STANDIN_QUEUE, one file each: "F" sender,
- *   "T" recipient lines, a blank line, then the message with qmail's
- *   Received lines on top.
+ * - Accepted messages go to $STANDIN_QUEUE.  When it is a qmail queue
+ *   (it has mess/), in qmail's own format, as qmail-queue and qmail-send
+ *   would leave them (recipients in rcpthosts local, others remote);
+ *   otherwise one file each: "F" sender, "T" recipient lines, a blank
+ *   line, then the message with qmail's Received lines on top.
  * - $STANDIN_STARTTLS set: EHLO offers STARTTLS (as a TLS-patched qmail
  *   does), which the stand-in then answers 454: it has no TLS.
  * - $STANDIN_PARENT names a file to which the stand-in appends its pid
@@ -35,6 +37,8 @@
 #include <unistd.h>
 
 #define LINEMAX	4096
+
+#include "qwrite.h"
 
 static const char	*hostname = "standin.example";
 static char	       **checkargs;	/* checkprogram subprogram ... */
@@ -310,6 +314,31 @@ bad:
 	out("501 malformed auth input (#5.5.4)\r\n");
 }
 
+/* Into a qmail queue: local when the domain is in rcpthosts. */
+static int
+enqueue(const char *qdir, const char *mess, size_t len)
+{
+	struct qw_rcpt	 r[256];
+	char		 path[1024];
+	const char	*p, *at;
+	unsigned int	 split = 0;
+	int		 n = 0;
+
+	for (;; split++) {
+		snprintf(path, sizeof(path), "%s/mess/%u", qdir, split);
+		if (access(path, F_OK) == -1)
+			break;
+	}
+	for (p = rcpts; p < rcpts + rcptslen && n < 256; p += strlen(p) + 1) {
+		at = strrchr(p, '@');
+		r[n].addr = p;
+		r[n].done = 0;
+		r[n++].remote = !(at && rcpthosts_ok(p) && getenv("STANDIN_CONTROL"));
+	}
+	return qwrite(qdir, split ? split : 1, 0, mess, len, sender, r, n, 0,
+	    0, 0) == -1 ? -1 : 0;
+}
+
 static void
 datestr(char *buf, size_t n)
 {
@@ -323,8 +352,10 @@ data(void)
 {
 	const char	*qdir = getenv("STANDIN_QUEUE"), *ip;
 	char		 line[LINEMAX + 2], tmp[1024], path[1024], date[64];
+	char		*qbuf = NULL;
+	size_t		 qlen = 0;
 	FILE		*f = NULL;
-	int		 len, toolong = 0;
+	int		 len, toolong = 0, qmailq;
 	const char	*p;
 
 	if (!seenmail) {
@@ -336,7 +367,14 @@ data(void)
 		return;
 	}
 	out("354 go ahead\r\n");
-	if (qdir != NULL) {
+	snprintf(path, sizeof(path), "%s/mess", qdir ? qdir : "");
+	qmailq = qdir != NULL && access(path, F_OK) == 0;
+	if (qmailq) {
+		/* the message goes to a buffer, then into the queue */
+		snprintf(tmp, sizeof(tmp), "%s/pid/standin.%ld", qdir,
+		    (long)getpid());
+		f = open_memstream(&qbuf, &qlen);
+	} else if (qdir != NULL) {
 		snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld.%u", qdir,
 		    (long)getpid(), seq);
 		snprintf(path, sizeof(path), "%s/msg.%ld.%ld.%u", qdir,
@@ -346,10 +384,13 @@ data(void)
 	ip = getenv("TCPREMOTEIP");
 	datestr(date, sizeof(date));
 	if (f) {
-		fprintf(f, "F%s\n", sender);
-		for (p = rcpts; p < rcpts + rcptslen; p += strlen(p) + 1)
-			fprintf(f, "T%s\n", p);
-		fprintf(f, "\nReceived: (qmail %ld invoked from network); "
+		if (!qmailq) {
+			fprintf(f, "F%s\n", sender);
+			for (p = rcpts; p < rcpts + rcptslen; p += strlen(p) + 1)
+				fprintf(f, "T%s\n", p);
+			fputc('\n', f);
+		}
+		fprintf(f, "Received: (qmail %ld invoked from network); "
 		    "%s\nReceived: from unknown (HELO %s) (%s%s%s)\n"
 		    "  by %s with SMTP; %s\n", (long)getpid(), date, helo,
 		    authed ? user : "", authed ? "@" : "", ip ? ip : "unknown",
@@ -367,6 +408,16 @@ data(void)
 		if (f)
 			fprintf(f, "%s\n", line[0] == '.' ? line + 1 : line);
 	}
+	if (qmailq && f) {
+		fclose(f);
+		f = NULL;
+		if (!toolong && enqueue(qdir, qbuf, qlen) == -1) {
+			free(qbuf);
+			out("451 qq write error (#4.3.0)\r\n");
+			goto reset;
+		}
+		free(qbuf);
+	}
 	if (toolong) {
 		if (f) {
 			fclose(f);
@@ -379,6 +430,7 @@ data(void)
 		out("451 qq write error (#4.3.0)\r\n");
 	} else
 		outf("250 ok %ld qp %ld\r\n", (long)time(NULL), (long)getpid());
+reset:
 	seenmail = 0;
 	nrcpt = 0;
 	rcptslen = 0;

@@ -119,7 +119,7 @@ qwrite(const char *qdir, unsigned int split, int bigtodo, const char *mess,
 }
 
 /* The directories of a queue with this split. */
-static int
+static int __attribute__((unused))
 qw_mkqueue(const char *qdir, unsigned int split, int bigtodo)
 {
 	static const char *flat[] = { "pid", "bounce", "lock", "todo", "intd",
