@@ -503,7 +503,7 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 		printf("\n%s: %lu messages\n", ips[i].key, ips[i].n);
 		for (named = 0, k = 0; k < nlogins; k++)
 			if (strcmp(logins[k].ip, ips[i].key) == 0) {
-				printf("  logged in as %s (%lu times)\n",
+				printf("  logged in as %s (%lu log lines)\n",
 				    logins[k].user, logins[k].n);
 				named++;
 			}
