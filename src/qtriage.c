@@ -400,17 +400,20 @@ cmd_top(struct queue *q, size_t limit, const char *fmt)
 
 /* ----------------------------------------------------------------- who */
 
+/* Each program logs a login once: count the logins by the one that
+ * saw the most of them, not the lines of all of them together. */
 struct login {
 	char		ip[64];
 	char		user[Q_TEXTMAX];
-	unsigned long	n;
+	unsigned long	n[3];		/* authguard, authfirst, smtp_auth */
 };
 
 static struct login	*logins;
 static size_t		 nlogins;
 
 static void
-add_login(const char *ip, size_t iplen, const char *user, size_t ulen)
+add_login(int src, const char *ip, size_t iplen, const char *user,
+    size_t ulen)
 {
 	char	i[64], u[Q_TEXTMAX];
 	size_t	k;
@@ -424,14 +427,15 @@ add_login(const char *ip, size_t iplen, const char *user, size_t ulen)
 	for (k = 0; k < nlogins; k++)
 		if (strcmp(logins[k].ip, i) == 0 &&
 		    strcmp(logins[k].user, u) == 0) {
-			logins[k].n++;
+			logins[k].n[src]++;
 			return;
 		}
 	if ((logins = realloc(logins, (nlogins + 1) * sizeof(*logins))) == NULL)
 		exit(111);
+	memset(&logins[nlogins], 0, sizeof(logins[nlogins]));
 	strlcpy(logins[nlogins].ip, i, sizeof(logins[nlogins].ip));
 	strlcpy(logins[nlogins].user, u, sizeof(logins[nlogins].user));
-	logins[nlogins++].n = 1;
+	logins[nlogins++].n[src] = 1;
 }
 
 /* The AUTH lines of authguard, authfirst and Plesk's smtp_auth. */
@@ -457,7 +461,7 @@ read_log(const char *path)
 		    strstr(e, ": ok") != NULL) {
 			u = p + 2;
 			p = e + 6;
-			add_login(p, strcspn(p, ":"), u, (size_t)(e - u));
+			add_login(0, p, strcspn(p, ":"), u, (size_t)(e - u));
 			continue;
 		}
 		/* authfirst: pid N: IP: gated...auth USER, */
@@ -469,7 +473,7 @@ read_log(const char *path)
 			u += 7;
 			if (strncmp(u, "none,", 5) != 0 &&
 			    strncmp(u, "failed,", 7) != 0)
-				add_login(p, strcspn(p, ":"), u,
+				add_login(1, p, strcspn(p, ":"), u,
 				    strcspn(u, ","));
 			continue;
 		}
@@ -478,7 +482,7 @@ read_log(const char *path)
 		    strstr(line, "logged in from") != NULL &&
 		    (e = strrchr(line, '[')) != NULL) {
 			u = p + 10;
-			add_login(e + 1, strcspn(e + 1, "]"), u,
+			add_login(2, e + 1, strcspn(e + 1, "]"), u,
 			    strcspn(u, " "));
 		}
 	}
@@ -503,8 +507,12 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 		printf("\n%s: %lu messages\n", ips[i].key, ips[i].n);
 		for (named = 0, k = 0; k < nlogins; k++)
 			if (strcmp(logins[k].ip, ips[i].key) == 0) {
-				printf("  logged in as %s (%lu log lines)\n",
-				    logins[k].user, logins[k].n);
+				unsigned long *c = logins[k].n, most = c[0];
+
+				most = c[1] > most ? c[1] : most;
+				most = c[2] > most ? c[2] : most;
+				printf("  logged in as %s (%lu times)\n",
+				    logins[k].user, most);
 				named++;
 			}
 		if (!named)
