@@ -284,6 +284,20 @@ struct top {
 	unsigned long	 matched, total;
 };
 
+static void
+top_free(struct top *t)
+{
+	size_t	i;
+	int	d;
+
+	for (d = 0; d < DIMS; d++) {
+		for (i = 0; i < t->dim[d].cap; i++)
+			free(t->dim[d].key[i]);
+		free(t->dim[d].key);
+		free(t->dim[d].n);
+	}
+}
+
 static int
 top_one(struct queue *q, struct qmsg *m, void *arg)
 {
@@ -395,6 +409,7 @@ cmd_top(struct queue *q, size_t limit, const char *fmt)
 	}
 	if (strcmp(fmt, "json") == 0)
 		printf("}\n");
+	top_free(&t);
 	return 0;
 }
 
@@ -532,6 +547,8 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 		free(ips);
 	if (nu)
 		free(users);
+	top_free(&t);
+	free(logins);
 	return 0;
 }
 
