@@ -69,6 +69,7 @@ static int		 have_cert;
 static const char tls_ready[] = "220 2.0.0 Ready to start TLS\r\n";
 static const char tls_none[] = "454 4.7.0 TLS not available\r\n";
 static const char too_long[] = "500 5.5.2 Line too long\r\n";
+static const char nul_line[] = "500 5.5.2 NUL byte in command\r\n";
 
 static void
 push(enum slotkind k, const char *text, int starttls)
@@ -146,6 +147,20 @@ command(const char *l, size_t len)
 	const char	*init;
 	size_t		 ilen;
 
+	/*
+	 * A NUL ends a C string early: "MAIL\0..." could be MAIL to the
+	 * backend and something else to us.  No such line goes through.
+	 */
+	if (memchr(l, '\0', len) != NULL) {
+		if (mode == AUTH_CONT) {
+			/* cancel the exchange: the backend answers for it */
+			put(&tob, "*\r\n", 3);
+			push(S_AUTH, NULL, 0);
+			mode = WAIT_AUTH;
+		} else
+			push(S_LOCAL, nul_line, 0);
+		return;
+	}
 	if (mode == AUTH_CONT) {
 		if (!user_known)
 			user_known = smtp_auth_user(mech, 0, l, len, user,
