@@ -427,6 +427,7 @@ main(int argc, char *argv[])
 	unsigned int	 timeout = 1200;
 	int		 ch, always = 0, implicit = 0, mode_, status = 0;
 	int		 tb[2], fb[2], client_eof = 0, backend_eof = 0;
+	int		 client_gone = 0;
 	int		 rwant = POLLIN, wwant = POLLOUT, tobclosed = 0;
 	int		 tls_more = 0;
 	time_t		 idle;
@@ -477,7 +478,8 @@ main(int argc, char *argv[])
 		log_fatal(100, "%s", USAGE);
 
 	/* A relay client, or a client no list named: nothing to do. */
-	listed = getenv("RBLLISTED");
+	if ((listed = getenv("RBLLISTED")) != NULL && *listed == '\0')
+		listed = NULL;
 	gated = getenv("RELAYCLIENT") == NULL && (always || listed != NULL);
 	if (!gated && !implicit) {
 		execvp(argv[0], argv);
@@ -552,9 +554,10 @@ main(int argc, char *argv[])
 			close(tb[1]);	/* the backend reads EOF and ends */
 			tobclosed = 1;
 		}
+		/* a client that only half-closed still reads the replies */
 		if (backend_eof && toc.len == 0 && (bin.len == 0 || qlen == 0))
 			break;
-		if (client_eof && backend_eof)
+		if (client_gone)
 			break;
 
 		/* in relay mode, straight to the backend once cin is drained */
@@ -613,7 +616,7 @@ main(int argc, char *argv[])
 				bytes_out += (unsigned long long)r;
 				take(&toc, (size_t)r);
 			} else if (r == -1 || r == 0) {
-				client_eof = 1;
+				client_eof = client_gone = 1;
 				toc.len = 0;
 			}
 		}

@@ -145,7 +145,10 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 			nl = end;
 		line = p;
 		llen = (size_t)(nl - p);
-		lead = strspn(line, " \t");
+		/* the input need not end in a NUL: stay inside the line */
+		for (lead = 0; lead < llen && (line[lead] == ' ' ||
+		    line[lead] == '\t'); lead++)
+			;
 		is_attr = attr(line, llen, key, sizeof(key), &voff) == 0;
 		if (!seen_service && llen >= lead + 7 &&
 		    strncmp(line + lead, "service", 7) == 0) {
