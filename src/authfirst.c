@@ -502,6 +502,16 @@ main(int argc, char *argv[])
 		tls_setup(cert, key);
 
 	signal(SIGPIPE, SIG_IGN);
+	nonblock(0);
+	nonblock(1);
+	/* port 465: no TLS, no session; the backend never starts */
+	if (implicit && handshake(timeout) == -1) {
+		log_line("%s: %s%s%s, auth none, 0 MAIL refused, 0 bytes in, "
+		    "0 out, tls handshake failed", ip ? ip : "unknown",
+		    gated ? "gated" : "tls only", listed ? ": " : "",
+		    listed ? clean : (gated ? " (always)" : ""));
+		return 0;
+	}
 	if (pipe(tb) == -1 || pipe(fb) == -1)
 		log_fatal(111, "fatal: unable to make pipes: %s",
 		    strerror(errno));
@@ -521,13 +531,7 @@ main(int argc, char *argv[])
 	close(fb[1]);
 	nonblock(tb[1]);
 	nonblock(fb[0]);
-	nonblock(0);
-	nonblock(1);
 	push(S_REPLY, NULL, 0);		/* the backend's greeting */
-	if (implicit && handshake(timeout) == -1) {
-		ending = "tls handshake failed";
-		client_eof = 1;
-	}
 
 	idle = time(NULL);
 	for (;;) {
@@ -542,6 +546,7 @@ main(int argc, char *argv[])
 			want_handshake = 0;
 			if (handshake(timeout) == -1) {
 				ending = "tls handshake failed";
+				client_gone = 1;
 				break;
 			}
 			replies();
