@@ -43,7 +43,7 @@ BENCH	= $(BENCHSRC:tests/bench/%.c=$(B)/bench/%)
 .PHONY: all check demo deps bench fuzz install uninstall lint clean FORCE
 
 all: $(PROGS:%=bin/%) $(UNITS) $(TOOLS) $(BENCH) $(B)/bench/execstage-dynamic \
-	$(REPLAY)
+	$(REPLAY) $(PROGS:%=$(B)/dyn/%)
 
 # Rebuild everything when the flags change (SANITIZE=1 and back).
 $(B)/flags: FORCE
@@ -66,8 +66,15 @@ $(B)/%.o: src/%.c src/lib/*.h $(B)/flags
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 bin/%: $(B)/%.o $(B)/librg.a
-	@echo "  CC	$@"
+	@echo "  CC\t$@"
 	@$(CC) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
+
+# The same programs linked dynamically, for valgrind (which cannot follow
+# a static glibc's malloc).
+$(B)/dyn/%: $(B)/%.o $(B)/librg.a
+	@mkdir -p $(@D)
+	@echo "  CC	$@"
+	@$(CC) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/librg.a src/lib/*.h
 	@mkdir -p $(@D)
@@ -114,7 +121,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all
-	@tests/run
+	@SANITIZE=$(SANITIZE) tests/run
 
 demo: deps
 	@$(MAKE) --no-print-directory all
