@@ -425,7 +425,7 @@ main(int argc, char *argv[])
 	const char	*ip = getenv("TCPREMOTEIP");
 	char		 clean[DNSBL_TEXTMAX + 1];
 	unsigned int	 timeout = 1200;
-	int		 ch, always = 0, implicit = 0, mode_, status = 0;
+	int		 ch, always = 0, implicit = 0, status = 0;
 	int		 tb[2], fb[2], client_eof = 0, backend_eof = 0;
 	int		 client_gone = 0;
 	int		 rwant = POLLIN, wwant = POLLOUT, tobclosed = 0;
@@ -446,10 +446,7 @@ main(int argc, char *argv[])
 			key = optarg;
 			break;
 		case 'l':
-			if ((mode_ = log_mode_parse(optarg)) == -1)
-				log_fatal(100, "fatal: -l %s: want syslog or "
-				    "stderr", optarg);
-			log_init("authfirst", mode_);
+			log_option("authfirst", optarg);
 			break;
 		case 'm':
 			if (strcmp(optarg, "always") == 0)
@@ -481,11 +478,8 @@ main(int argc, char *argv[])
 	if ((listed = getenv("RBLLISTED")) != NULL && *listed == '\0')
 		listed = NULL;
 	gated = getenv("RELAYCLIENT") == NULL && (always || listed != NULL);
-	if (!gated && !implicit) {
-		execvp(argv[0], argv);
-		log_fatal(errno == ENOENT ? 127 : 126, "fatal: unable to run "
-		    "%s: %s", argv[0], strerror(errno));
-	}
+	if (!gated && !implicit)
+		log_exec(argv);
 	relay = !gated;
 	if (always && listed == NULL)
 		strlcpy(refusal, "530 5.7.0 Authentication required\r\n",

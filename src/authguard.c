@@ -225,7 +225,7 @@ main(int argc, char *argv[])
 	size_t			 len = 0;
 	ssize_t			 r;
 	time_t			 now = time(NULL);
-	int			 ch, mode, rc, banned = -1, doaudit = 0, domake = 0;
+	int			 ch, rc, banned = -1, doaudit = 0, domake = 0;
 	int			 havestate, nu = 0, ni = 0;
 
 	log_init("authguard", LOG_TO_AUTO);
@@ -246,10 +246,7 @@ main(int argc, char *argv[])
 			c.addrs = num(optarg, 1, GUARD_LIMITMAX, "-i");
 			break;
 		case 'l':
-			if ((mode = log_mode_parse(optarg)) == -1)
-				log_fatal(100, "fatal: -l %s: want syslog or "
-				    "stderr", optarg);
-			log_init("authguard", mode);
+			log_option("authguard", optarg);
 			break;
 		case 'm':
 			domake = 1;

@@ -70,7 +70,7 @@ main(int argc, char *argv[])
 	const char	*dir = NULL, *errstr;
 	char		 addr[IP_FMTLEN];
 	unsigned int	 expire = STAMP_EXPIRE;
-	int		 ch, cleanup = 0, mode;
+	int		 ch, cleanup = 0;
 
 	log_init("poplock", LOG_TO_AUTO);
 	while ((ch = getopt(argc, argv, "+ce:hl:p:")) != -1) {
@@ -89,10 +89,7 @@ main(int argc, char *argv[])
 			puts(USAGE);
 			return 0;
 		case 'l':
-			if ((mode = log_mode_parse(optarg)) == -1)
-				log_fatal(100, "fatal: -l %s: want syslog or "
-				    "stderr", optarg);
-			log_init("poplock", mode);
+			log_option("poplock", optarg);
 			break;
 		case 'p':
 			dir = optarg;
@@ -122,7 +119,5 @@ main(int argc, char *argv[])
 		else
 			log_line("stamped %s", addr);
 	}
-	execvp(argv[0], argv);
-	log_fatal(errno == ENOENT ? 127 : 126, "fatal: unable to run %s: %s",
-	    argv[0], strerror(errno));
+	log_exec(argv);
 }

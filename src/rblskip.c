@@ -23,13 +23,6 @@
 static struct dnsbl_src	srcs[DNSBL_MAXSRC];
 static int		nsrc;
 
-static void
-run(char **argv)
-{
-	execvp(argv[0], argv);
-	log_fatal(errno == ENOENT ? 127 : 126, "fatal: unable to run %s: %s",
-	    argv[0], strerror(errno));
-}
 
 static long
 now_ms(void)
@@ -84,7 +77,7 @@ main(int argc, char *argv[])
 	char			 err[256], clean[DNSBL_TEXTMAX + 1];
 	unsigned int		 timeout = 60;
 	int			 ch, bounce = 0, failclosed = 0, defer = 0;
-	int			 deadline = 5000, mode;
+	int			 deadline = 5000;
 	size_t			 off;
 	long			 t0;
 
@@ -124,10 +117,7 @@ main(int argc, char *argv[])
 			nsrc++;
 			break;
 		case 'l':
-			if ((mode = log_mode_parse(optarg)) == -1)
-				log_fatal(100, "fatal: -l %s: want syslog or "
-				    "stderr", optarg);
-			log_init("rblskip", mode);
+			log_option("rblskip", optarg);
 			break;
 		case 'n':
 			off = strlen(servers);
@@ -165,13 +155,13 @@ main(int argc, char *argv[])
 	/* a relay client is never RBL-blocked, whatever the chain order */
 	if (getenv("RELAYCLIENT") != NULL) {
 		log_line("%s: accept (RELAYCLIENT set, no lookups)", addr);
-		run(argv);
+		log_exec(argv);
 	}
 	if ((env = getenv("RBLSMTPD")) != NULL) {
 		if (*env == '\0') {
 			log_line("%s: accept (RBLSMTPD empty, no lookups)",
 			    addr);
-			run(argv);
+			log_exec(argv);
 		}
 		refuse_message(msg, sizeof(msg), *env == '-' ? 553 : 451,
 		    *env == '-' ? env + 1 : env);
@@ -181,7 +171,7 @@ main(int argc, char *argv[])
 	}
 	if (nsrc == 0) {
 		log_line("%s: accept (no zones)", addr);
-		run(argv);
+		log_exec(argv);
 	}
 
 	if (servers[0] == '\0' && (env = getenv("DNSCACHEIP")) != NULL &&
@@ -197,7 +187,7 @@ main(int argc, char *argv[])
 	if (!d.refuse) {
 		log_line("%s: accept in %ld ms: %s", addr, now_ms() - t0,
 		    zones);
-		run(argv);
+		log_exec(argv);
 	}
 	dnsbl_sanitise(clean, sizeof(clean), d.text, strlen(d.text));
 	if (defer) {
@@ -209,7 +199,7 @@ main(int argc, char *argv[])
 			log_fatal(111, "fatal: unable to set environment");
 		log_line("%s: defer %d in %ld ms: %s: %s", addr, d.code,
 		    now_ms() - t0, zones, clean);
-		run(argv);
+		log_exec(argv);
 	}
 	refuse_message(msg, sizeof(msg), d.code, d.text);
 	log_line("%s: refuse %d in %ld ms: %s: %s", addr, d.code,

@@ -39,7 +39,7 @@ main(int argc, char *argv[])
 	char			 remote[IP_FMTLEN + 10], local[IP_FMTLEN + 10];
 	char			 why[128];
 	unsigned int		 expire = STAMP_EXPIRE;
-	int			 ch, mode = LOG_TO_AUTO;
+	int			 ch;
 
 	log_init("relaygate", LOG_TO_AUTO);
 	while ((ch = getopt(argc, argv, "+he:l:p:x:")) != -1) {
@@ -55,10 +55,7 @@ main(int argc, char *argv[])
 			puts(USAGE);
 			return 0;
 		case 'l':
-			if ((mode = log_mode_parse(optarg)) == -1)
-				log_fatal(100, "fatal: -l %s: want syslog or "
-				    "stderr", optarg);
-			log_init("relaygate", mode);
+			log_option("relaygate", optarg);
 			break;
 		case 'p':
 			popdir = optarg;
@@ -107,7 +104,5 @@ main(int argc, char *argv[])
 		log_fatal(111, "fatal: unable to set environment: %s",
 		    strerror(errno));
 
-	execvp(argv[0], argv);
-	log_fatal(errno == ENOENT ? 127 : 126, "fatal: unable to run %s: %s",
-	    argv[0], strerror(errno));
+	log_exec(argv);
 }

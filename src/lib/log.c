@@ -42,6 +42,26 @@ log_mode_parse(const char *s)
 	return -1;
 }
 
+/* -l syslog|stderr, as every program takes it. */
+void
+log_option(const char *prog, const char *arg)
+{
+	int	mode;
+
+	if ((mode = log_mode_parse(arg)) == -1)
+		log_fatal(100, "fatal: -l %s: want syslog or stderr", arg);
+	log_init(prog, mode);
+}
+
+/* The end of every chain stage: become the next program, or say why not. */
+void
+log_exec(char **argv)
+{
+	execvp(argv[0], argv);
+	log_fatal(errno == ENOENT ? 127 : 126, "fatal: unable to run %s: %s",
+	    argv[0], strerror(errno));
+}
+
 /*
  * Copy at most dstlen-1 bytes of src, replacing control characters and
  * DEL with '?'.  Returns the length written.

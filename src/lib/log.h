@@ -10,6 +10,8 @@
 
 void	log_init(const char *, int);
 int	log_mode_parse(const char *);
+void	log_option(const char *, const char *);
+void	log_exec(char **) __attribute__((noreturn));
 void	log_line(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_fatal(int, const char *, ...)
