@@ -175,3 +175,27 @@ C
 	[[ "$output" == *"failures are not counted"* ]]
 	[[ "$output" == *"alice from 127.0.0.9: ok"* ]]
 }
+
+@test "a full disk: authguard still checks logins, relaygate-rules keeps the old database whole" {
+	mkdir "$T/full"
+	mount -t tmpfs -o size=64k tmpfs "$T/full" 2>/dev/null || skip "cannot mount a small tmpfs here"
+	echo '127.:allow' | "$RG_BIN/relaygate-rules" "$T/full/r.cdb" "$T/full/r.tmp"
+	cp "$T/full/r.cdb" "$T/old.cdb"
+	dd if=/dev/zero of="$T/full/fill" bs=4k 2>/dev/null || true
+	printf 'alice\0s3cret-Horse-9\0\0' > "$T/fd3"
+	run env CHECKPW_USERS="$Z/users" TCPREMOTEIP=127.0.0.9 "$RG_BIN/authguard" \
+	    -l stderr -s "$T/full" "$TESTTOOLS/checkpw" true 3< "$T/fd3"
+	gstatus=$status
+	goutput=$output
+	seq 1 5000 | sed 's/.*/10.0.&.0\/24:allow,RELAYCLIENT=""/' > "$T/many"
+	sed -i 's/^10\.0\.\([0-9]*\)\.0/10.\1.0.0/; s/^\(10\.[0-9]*\)\.0\.0\/24/\1.0.0\/16/' "$T/many"
+	awk -F. '$2 < 256' "$T/many" > "$T/rules"
+	run "$RG_BIN/relaygate-rules" "$T/full/r.cdb" "$T/full/r.tmp" < "$T/rules"
+	rstatus=$status
+	cmp "$T/old.cdb" "$T/full/r.cdb"
+	[ ! -e "$T/full/r.tmp" ]
+	umount "$T/full"
+	[ "$gstatus" -eq 0 ]
+	[[ "$goutput" == *"alice from 127.0.0.9: ok"* ]]
+	[ "$rstatus" -eq 111 ]
+}
