@@ -195,8 +195,13 @@ make_banned(const char *cdbpath, const char *tmp)
 		for (i = 0; i < n; i++)
 			line[i] = (char)tolower((unsigned char)line[i]);
 		if (cdb_make_put(&cm, line, (unsigned)n, "", 0,
-		    CDB_PUT_INSERT) < 0)
+		    CDB_PUT_INSERT) < 0) {
+			int saved = errno;
+
+			cdb_make_finish(&cm);	/* frees what it holds */
+			errno = saved;
 			goto fail;
+		}
 		words++;
 	}
 	if (ferror(stdin) || cdb_make_finish(&cm) == -1 || fsync(fd) == -1 ||

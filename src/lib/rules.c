@@ -316,7 +316,7 @@ rules_compile(FILE *in, const char *name, int fd, FILE *diag)
 	size_t		cap = 0, i, klen;
 	ssize_t		n;
 	unsigned long	lineno = 0;
-	int		bad = 0, rc;
+	int		bad = 0, rc, saved;
 
 	if ((r = malloc(sizeof(*r))) == NULL)
 		return -1;
@@ -384,7 +384,11 @@ rules_compile(FILE *in, const char *name, int fd, FILE *diag)
 	free(r);
 	return bad ? 1 : 0;
 fail:
-	/* tinycdb has no way to free a half-made database: we exit soon */
+	/* finishing is tinycdb's one way to free a half-made database;
+	 * the caller removes the temporary file */
+	saved = errno;
+	cdb_make_finish(&cm);
+	errno = saved;
 	free(line);
 	free(r);
 	return -1;

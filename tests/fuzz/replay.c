@@ -1,7 +1,8 @@
 /*
  * replay: run a fuzz target over files without libFuzzer, so that every
  * committed corpus and regression input is replayed by make check.
- * Prints one TAP line per file.
+ * Prints one TAP line for them all (a crash ends the run early, which
+ * the test runner counts as a failure).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,17 +18,17 @@ main(int argc, char *argv[])
 	size_t		 n;
 	int		 i, bad = 0;
 
-	printf("1..%d\n", argc - 1);
+	printf("1..1\n");
 	for (i = 1; i < argc; i++) {
 		if ((f = fopen(argv[i], "rb")) == NULL) {
-			printf("not ok %d - %s: cannot open\n", i, argv[i]);
-			bad = 1;
+			printf("# %s: cannot open\n", argv[i]);
+			bad++;
 			continue;
 		}
 		n = fread(buf, 1, sizeof(buf), f);
 		fclose(f);
 		LLVMFuzzerTestOneInput(buf, n);
-		printf("ok %d - replay %s\n", i, argv[i]);
 	}
-	return bad;
+	printf("%s 1 - replayed %d inputs\n", bad ? "not ok" : "ok", argc - 1);
+	return bad != 0;
 }
