@@ -232,6 +232,7 @@ main(int argc, char *argv[])
 	time_t			 now = time(NULL);
 	int			 ch, rc, banned = -1, doaudit = 0, domake = 0;
 	int			 havestate, nu = 0, ni = 0;
+	char			*checker, **withchecker;
 
 	log_init("authguard", LOG_TO_AUTO);
 	conf_file(&c);
@@ -282,6 +283,21 @@ main(int argc, char *argv[])
 	banned = open(c.banned, O_RDONLY | O_CLOEXEC);
 	if (doaudit)
 		return audit(banned);
+	/*
+	 * Plesk's qmail-smtpd takes its checkers in pairs ("smtp_auth true
+	 * cmd5checkpw true"): there authguard replaces the checker's word
+	 * and AUTHGUARD_CHECKER names the checker, so the pairs stay pairs.
+	 */
+	if ((checker = getenv("AUTHGUARD_CHECKER")) != NULL) {
+		if ((withchecker = calloc((size_t)argc + 2,
+		    sizeof(*withchecker))) == NULL)
+			log_fatal(111, "fatal: out of memory");
+		withchecker[0] = checker;
+		for (ch = 0; ch < argc; ch++)
+			withchecker[ch + 1] = argv[ch];
+		argv = withchecker;
+		argc++;
+	}
 	if (argc < 1)
 		log_fatal(100, "%s", USAGE);
 

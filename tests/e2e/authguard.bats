@@ -162,3 +162,15 @@ guard() {	# guard USER PASSWORD OPTIONS...: one attempt, directly
 	[[ "$output" != *12345* ]]
 	[[ "$output" != *Apt-Lamp* ]]
 }
+
+@test "Plesk's pairs: authguard in the checker's place, the checker from AUTHGUARD_CHECKER" {
+	mkdir "$T/s"
+	printf 'alice\0s3cret-Horse-9\0\0' > "$T/fd3"
+	run -0 env AUTHGUARD_CHECKER="$TESTTOOLS/checkpw" TCPREMOTEIP=127.0.0.9 \
+	    "$RG_BIN/authguard" -l stderr -s "$T/s" true 3< "$T/fd3"
+	[[ "$output" == *"alice from 127.0.0.9: ok"* ]]
+	printf 'alice\0wrong\0\0' > "$T/fd3"
+	run -1 env AUTHGUARD_CHECKER="$TESTTOOLS/checkpw" TCPREMOTEIP=127.0.0.9 \
+	    "$RG_BIN/authguard" -l stderr -s "$T/s" true 3< "$T/fd3"
+	[[ "$output" == *"alice from 127.0.0.9: bad password"* ]]
+}
