@@ -224,14 +224,27 @@ list_one(struct queue *q, struct qmsg *m, void *arg)
 
 /* ----------------------------------------------------------------- top */
 
+/* Envelope and log bytes are the sender's: no control bytes reach a tty. */
 static void
-count(struct counter *c, const char *key)
+clean(char *dst, size_t n, const char *src)
+{
+	size_t	i;
+
+	for (i = 0; src[i] != '\0' && i + 1 < n; i++)
+		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
+		    '?' : src[i];
+	dst[i] = '\0';
+}
+
+static void
+count(struct counter *c, const char *raw)
 {
 	size_t	h = 5381, i;
-	const char *p;
+	const char *p, *key;
+	char	buf[Q_ADDRMAX];
 
-	if (key[0] == '\0')
-		key = "(none)";
+	clean(buf, sizeof(buf), raw);
+	key = buf[0] == '\0' ? "(none)" : buf;
 	if (c->cap == 0) {
 		c->cap = 1024;
 		c->key = calloc(c->cap, sizeof(*c->key));
@@ -439,6 +452,8 @@ add_login(int src, const char *ip, size_t iplen, const char *user,
 	i[iplen] = '\0';
 	memcpy(u, user, ulen);
 	u[ulen] = '\0';
+	clean(i, sizeof(i), i);
+	clean(u, sizeof(u), u);
 	for (k = 0; k < nlogins; k++)
 		if (strcmp(logins[k].ip, i) == 0 &&
 		    strcmp(logins[k].user, u) == 0) {

@@ -184,3 +184,12 @@ tree() { (cd "$Q" && find . -printf '%p %y %m %s\n' | sort && find . -type f -ex
 	run -111 "$RG_BIN/qtriage" -q "$T/nowhere" stat
 	[[ "$output" == *"$T/nowhere is not a qmail queue"* ]]
 }
+
+@test "an envelope with control bytes never reaches the terminal as such" {
+	printf 'evil\033[31m@x.org\tr:a@b.net\t192.0.2.1\th\t-\ts\t5\t\n' | "$TOOLS/mkqueue" "$T/qe" 2>/dev/null
+	run "$RG_BIN/qtriage" -q "$T/qe" top -n 1
+	[[ "$output" == *"evil?[31m@x.org"* ]]
+	[[ "$output" != *$'\033'* ]]
+	run "$RG_BIN/qtriage" -q "$T/qe" list
+	[[ "$output" == *"<evil_[31m@x.org>"* ]]
+}
