@@ -136,6 +136,7 @@ lint:
 	@shellcheck -S warning bin/relaygate-deps bin/relaygate-demo \
 	    bin/relaygate-install tests/run \
 	    tests/bench/run tests/tools/envprint tests/tools/argv tests/tools/checkpw \
+	    tests/tools/tee-backend \
 	    .ci/run && shellcheck -S warning -s bash tests/e2e/lib.bash
 
 install: $(PROGS:%=bin/%)

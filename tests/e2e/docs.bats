@@ -17,7 +17,7 @@ load lib
 	shellcheck -S warning .ci/run bin/relaygate-deps bin/relaygate-demo \
 	    bin/relaygate-install tests/run \
 	    tests/bench/run tests/tools/envprint tests/tools/argv \
-	    tests/tools/checkpw
+	    tests/tools/checkpw tests/tools/tee-backend
 	shellcheck -S warning -s bash tests/e2e/lib.bash
 }
 
