@@ -200,7 +200,8 @@ list_one(struct queue *q, struct qmsg *m, void *arg)
 	if (!matches(q, m))
 		return 0;
 	queue_date(m->qtime, date, sizeof(date));
-	printf("%s GMT  #%lu  %lld  <", date, m->id, (long long)m->size);
+	printf("%s GMT  #%lu  %lld  <", date, m->id,
+	    (long long)queue_size(q, m));
 	printable(m->sender);
 	printf("> %s%s\n", m->bouncing ? " bouncing" : "",
 	    m->preprocessed ? "" : " (not yet preprocessed)");
@@ -986,5 +987,6 @@ main(int argc, char *argv[])
 	if (q.trouble && rc == 0 && strcmp(cmd, "check") != 0)
 		fprintf(stderr, "qtriage: %lu files could not be read "
 		    "(see above); the rest is reported\n", q.trouble);
+	queue_close(&q);
 	return rc;
 }

@@ -40,6 +40,31 @@ numeric(const char *s)
 	return 1;
 }
 
+static int
+idcmp(const void *a, const void *b)
+{
+	unsigned long	x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The size of a message, read when a command wants it. */
+off_t
+queue_size(struct queue *q, struct qmsg *m)
+{
+	char		path[1100];
+	struct stat	st;
+
+	if (m->size >= 0)
+		return m->size;
+	queue_path(q, "mess", m->id, 1, path, sizeof(path));
+	if (stat(path, &st) == -1) {
+		trouble(q, "no message file for", path);
+		return m->size = 0;
+	}
+	return m->size = st.st_size;
+}
+
 /* conf-split from the subdirectories of mess/, big-todo from todo/. */
 int
 queue_open(struct queue *q, const char *dir, FILE *warn)
@@ -62,7 +87,32 @@ queue_open(struct queue *q, const char *dir, FILE *warn)
 	q->split = n ? n : 1;
 	snprintf(path, sizeof(path), "%s/todo/0", dir);
 	q->bigtodo = access(path, F_OK) == 0;
+	/* bounce/ is small and flat: read it once, not once a message */
+	snprintf(path, sizeof(path), "%s/bounce", dir);
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			unsigned long *b;
+
+			if (!numeric(de->d_name))
+				continue;
+			if ((b = realloc(q->bounce, (q->nbounce + 1) *
+			    sizeof(*b))) == NULL)
+				break;
+			q->bounce = b;
+			q->bounce[q->nbounce++] = strtoul(de->d_name, NULL, 10);
+		}
+		closedir(d);
+		qsort(q->bounce, q->nbounce, sizeof(q->bounce[0]), idcmp);
+	}
 	return 0;
+}
+
+void
+queue_close(struct queue *q)
+{
+	free(q->bounce);
+	q->bounce = NULL;
+	q->nbounce = 0;
 }
 
 void
@@ -95,6 +145,9 @@ slurp(struct queue *q, const char *path, size_t *len, size_t max,
 		close(fd);
 		return NULL;
 	}
+	/* the size fstat gave, without a read to see the end */
+	if ((size_t)st->st_size < max)
+		max = (size_t)st->st_size;
 	*len = 0;
 	while (*len < max && (r = read(fd, buf + *len, max - *len)) > 0)
 		*len += (size_t)r;
@@ -143,12 +196,7 @@ load(struct queue *q, struct qmsg *m)
 	size_t		 len;
 	struct stat	 st;
 
-	queue_path(q, "mess", m->id, 1, path, sizeof(path));
-	if (stat(path, &st) == -1) {
-		trouble(q, "no message file for", path);
-		return -1;
-	}
-	m->size = st.st_size;
+	m->size = -1;		/* queue_size() when it is wanted */
 	queue_path(q, "info", m->id, 1, path, sizeof(path));
 	if ((buf = slurp(q, path, &len, 4096, &st)) == NULL)
 		return -1;
@@ -163,8 +211,8 @@ load(struct queue *q, struct qmsg *m)
 	free(buf);
 	recipients(q, m, "local", 0);
 	recipients(q, m, "remote", 1);
-	queue_path(q, "bounce", m->id, 0, path, sizeof(path));
-	m->bouncing = access(path, F_OK) == 0;
+	m->bouncing = bsearch(&m->id, q->bounce, q->nbounce,
+	    sizeof(q->bounce[0]), idcmp) != NULL;
 	return 0;
 }
 

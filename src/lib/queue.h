@@ -18,7 +18,7 @@ struct qrcpt {
 struct qmsg {
 	unsigned long	 id;
 	unsigned int	 split;		/* id % conf-split */
-	off_t		 size;		/* of mess */
+	off_t		 size;		/* of mess; -1 until queue_size() */
 	time_t		 qtime;		/* info's mtime, as qmail-qread */
 	int		 preprocessed;	/* has info; else in todo */
 	int		 bouncing;
@@ -41,6 +41,8 @@ struct queue {
 	int		 bigtodo;
 	FILE		*warn;		/* where trouble is reported */
 	unsigned long	 trouble;
+	unsigned long	*bounce;	/* ids in bounce/, sorted */
+	size_t		 nbounce;
 };
 
 int	 queue_open(struct queue *, const char *, FILE *);
@@ -51,6 +53,8 @@ void	 queue_path(const struct queue *, const char *, unsigned long, int,
 	    char *, size_t);
 int	 queue_received(const char *, size_t, struct qmsg *);
 void	 queue_free(struct qmsg *);
+void	 queue_close(struct queue *);
+off_t	 queue_size(struct queue *, struct qmsg *);
 void	 queue_date(time_t, char *, size_t);
 
 #endif

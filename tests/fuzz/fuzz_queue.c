@@ -81,8 +81,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	snprintf(path, sizeof(path), "%s/info/0/7", dir);
 	put(path, nul ? nul + 1 : (const uint8_t *)"Fx", nul ? len - mlen - 1 : 3);
 	devnull = fopen("/dev/null", "w");
-	if (queue_open(&q, dir, devnull) == 0)
+	if (queue_open(&q, dir, devnull) == 0) {
 		queue_scan(&q, one, NULL);
+		queue_close(&q);
+	}
 	if (devnull)
 		fclose(devnull);
 	return 0;
