@@ -27,6 +27,9 @@
     "       authguard -a [-b banned.cdb] < accounts\n" \
     "       authguard -m banned.cdb banned.tmp < words"
 
+/* argv with AUTHGUARD_CHECKER in front; kept visible until exit */
+char		**withchecker;
+
 struct conf {
 	const char	*state;
 	const char	*banned;
@@ -232,7 +235,7 @@ main(int argc, char *argv[])
 	time_t			 now = time(NULL);
 	int			 ch, rc, banned = -1, doaudit = 0, domake = 0;
 	int			 havestate, nu = 0, ni = 0;
-	char			*checker, **withchecker;
+	char			*checker;
 
 	log_init("authguard", LOG_TO_AUTO);
 	conf_file(&c);

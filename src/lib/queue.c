@@ -102,7 +102,9 @@ queue_open(struct queue *q, const char *dir, FILE *warn)
 			q->bounce[q->nbounce++] = strtoul(de->d_name, NULL, 10);
 		}
 		closedir(d);
-		qsort(q->bounce, q->nbounce, sizeof(q->bounce[0]), idcmp);
+		if (q->nbounce > 0)
+			qsort(q->bounce, q->nbounce, sizeof(q->bounce[0]),
+			    idcmp);
 	}
 	return 0;
 }
@@ -211,8 +213,8 @@ load(struct queue *q, struct qmsg *m)
 	free(buf);
 	recipients(q, m, "local", 0);
 	recipients(q, m, "remote", 1);
-	m->bouncing = bsearch(&m->id, q->bounce, q->nbounce,
-	    sizeof(q->bounce[0]), idcmp) != NULL;
+	m->bouncing = q->nbounce > 0 && bsearch(&m->id, q->bounce,
+	    q->nbounce, sizeof(q->bounce[0]), idcmp) != NULL;
 	return 0;
 }
 
@@ -392,8 +394,8 @@ queue_headers(struct queue *q, struct qmsg *m)
 	m->headers = 1;
 	queue_path(q, "mess", m->id, 1, path, sizeof(path));
 	if ((f = fopen(path, "re")) == NULL) {
-		if (errno != ENOENT)
-			trouble(q, "unable to read", path);
+		trouble(q, errno == ENOENT ? "no message file for" :
+		    "unable to read", path);
 		return -1;
 	}
 	/* unfold each header into hdr, then look at it */
