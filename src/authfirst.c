@@ -421,7 +421,7 @@ tls_setup(const char *cert, const char *key)
 int
 main(int argc, char *argv[])
 {
-	const char	*cert = NULL, *key = NULL, *listed, *code, *errstr;
+	const char	*cert = NULL, *key = NULL, *listed, *code;
 	const char	*ip = getenv("TCPREMOTEIP");
 	char		 clean[DNSBL_TEXTMAX + 1];
 	unsigned int	 timeout = 1200;
@@ -459,11 +459,8 @@ main(int argc, char *argv[])
 			implicit = 1;
 			break;
 		case 't':
-			timeout = (unsigned int)strtonum(optarg, 1, 86400,
-			    &errstr);
-			if (errstr != NULL)
-				log_fatal(100, "fatal: -t %s: %s", optarg,
-				    errstr);
+			timeout = (unsigned int)log_number("-t", optarg, 1,
+			    86400);
 			break;
 		default:
 			log_fatal(100, "%s", USAGE);

@@ -72,17 +72,6 @@ conf_file(struct conf *c)
 	fclose(f);
 }
 
-static unsigned int
-num(const char *s, unsigned int lo, unsigned int hi, const char *what)
-{
-	const char	*errstr;
-	unsigned int	 v = (unsigned int)strtonum(s, lo, hi, &errstr);
-
-	if (errstr != NULL)
-		log_fatal(100, "fatal: %s %s: %s", what, s, errstr);
-	return v;
-}
-
 static void
 conf_env(struct conf *c)
 {
@@ -93,11 +82,14 @@ conf_env(struct conf *c)
 	if ((v = getenv("AUTHGUARD_BANNED")) != NULL)
 		c->banned = v;
 	if ((v = getenv("AUTHGUARD_USERS")) != NULL)
-		c->users = num(v, 1, GUARD_LIMITMAX, "AUTHGUARD_USERS");
+		c->users = (unsigned int)log_number("AUTHGUARD_USERS", v, 1,
+		    GUARD_LIMITMAX);
 	if ((v = getenv("AUTHGUARD_ADDRS")) != NULL)
-		c->addrs = num(v, 1, GUARD_LIMITMAX, "AUTHGUARD_ADDRS");
+		c->addrs = (unsigned int)log_number("AUTHGUARD_ADDRS", v, 1,
+		    GUARD_LIMITMAX);
 	if ((v = getenv("AUTHGUARD_WINDOW")) != NULL)
-		c->window = num(v, 1, 86400 * 7, "AUTHGUARD_WINDOW");
+		c->window = (unsigned int)log_number("AUTHGUARD_WINDOW", v, 1,
+		    GUARD_WINDOWMAX);
 	if ((v = getenv("AUTHGUARD_WEAK")) != NULL)
 		c->acceptweak = strcmp(v, "accept") == 0;
 }
@@ -252,7 +244,8 @@ main(int argc, char *argv[])
 			puts(USAGE);
 			return 0;
 		case 'i':
-			c.addrs = num(optarg, 1, GUARD_LIMITMAX, "-i");
+			c.addrs = (unsigned int)log_number("-i", optarg, 1,
+			    GUARD_LIMITMAX);
 			break;
 		case 'l':
 			log_option("authguard", optarg);
@@ -264,13 +257,15 @@ main(int argc, char *argv[])
 			c.state = optarg;
 			break;
 		case 'u':
-			c.users = num(optarg, 1, GUARD_LIMITMAX, "-u");
+			c.users = (unsigned int)log_number("-u", optarg, 1,
+			    GUARD_LIMITMAX);
 			break;
 		case 'w':
 			c.acceptweak = 1;
 			break;
 		case 'W':
-			c.window = num(optarg, 1, 86400 * 7, "-W");
+			c.window = (unsigned int)log_number("-W", optarg, 1,
+			    GUARD_WINDOWMAX);
 			break;
 		default:
 			log_fatal(100, "%s", USAGE);

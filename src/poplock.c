@@ -67,7 +67,7 @@ int
 main(int argc, char *argv[])
 {
 	struct client	 c;
-	const char	*dir = NULL, *errstr;
+	const char	*dir = NULL;
 	char		 addr[IP_FMTLEN];
 	unsigned int	 expire = STAMP_EXPIRE;
 	int		 ch, cleanup = 0;
@@ -79,11 +79,8 @@ main(int argc, char *argv[])
 			cleanup = 1;
 			break;
 		case 'e':
-			expire = (unsigned int)strtonum(optarg, 1, 86400 * 365,
-			    &errstr);
-			if (errstr != NULL)
-				log_fatal(100, "fatal: -e %s: %s", optarg,
-				    errstr);
+			expire = (unsigned int)log_number("-e", optarg, 1,
+			    STAMP_EXPIRE_MAX);
 			break;
 		case 'h':
 			puts(USAGE);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/queue.h"
 
 #define USAGE \
@@ -229,12 +230,7 @@ list_one(struct queue *q, struct qmsg *m, void *arg)
 static void
 clean(char *dst, size_t n, const char *src)
 {
-	size_t	i;
-
-	for (i = 0; src[i] != '\0' && i + 1 < n; i++)
-		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
-		    '?' : src[i];
-	dst[i] = '\0';
+	log_sanitise(dst, n, src, strlen(src));
 }
 
 static void

@@ -70,7 +70,7 @@ main(int argc, char *argv[])
 {
 	struct dnsbl_decision	 d;
 	struct client		 c;
-	const char		*env, *errstr;
+	const char		*env;
 	char			 servers[512] = "", addr[IP_FMTLEN];
 	char			 msg[DNSBL_TEXTMAX + 16], zones[1024];
 	char			 listed[DNSBL_ZONEMAX + DNSBL_TEXTMAX + 8];
@@ -127,17 +127,11 @@ main(int argc, char *argv[])
 				log_fatal(100, "fatal: too many -n servers");
 			break;
 		case 't':
-			timeout = (unsigned int)strtonum(optarg, 0, 86400,
-			    &errstr);
-			if (errstr != NULL)
-				log_fatal(100, "fatal: -t %s: %s", optarg,
-				    errstr);
+			timeout = (unsigned int)log_number("-t", optarg, 0,
+			    86400);
 			break;
 		case 'T':
-			deadline = (int)strtonum(optarg, 1, 600000, &errstr);
-			if (errstr != NULL)
-				log_fatal(100, "fatal: -T %s: %s", optarg,
-				    errstr);
+			deadline = (int)log_number("-T", optarg, 1, 600000);
 			break;
 		default:
 			log_fatal(100, "%s", USAGE);

@@ -35,7 +35,7 @@ main(int argc, char *argv[])
 	struct rules_db		 db, *dbp = NULL;
 	struct client		 c;
 	struct gate_result	 r;
-	const char		*rules = NULL, *popdir = NULL, *errstr;
+	const char		*rules = NULL, *popdir = NULL;
 	char			 remote[IP_FMTLEN + 10], local[IP_FMTLEN + 10];
 	char			 why[128];
 	unsigned int		 expire = STAMP_EXPIRE;
@@ -45,11 +45,8 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "+he:l:p:x:")) != -1) {
 		switch (ch) {
 		case 'e':
-			expire = (unsigned int)strtonum(optarg, 1, 86400 * 365,
-			    &errstr);
-			if (errstr != NULL)
-				log_fatal(100, "fatal: -e %s: %s", optarg,
-				    errstr);
+			expire = (unsigned int)log_number("-e", optarg, 1,
+			    STAMP_EXPIRE_MAX);
 			break;
 		case 'h':
 			puts(USAGE);

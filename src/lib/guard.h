@@ -9,6 +9,7 @@
 #define GUARD_FD3MAX	512	/* the checkpassword interface's limit */
 #define GUARD_LIMITMAX	64	/* failures remembered per key */
 #define GUARD_SLOTS	4096	/* keys in the state file */
+#define GUARD_WINDOWMAX	(86400 * 7)
 
 struct guard_creds {
 	char	buf[GUARD_FD3MAX + 1];

@@ -53,6 +53,18 @@ log_option(const char *prog, const char *arg)
 	log_init(prog, mode);
 }
 
+/* A numeric option or setting in [lo, hi], or a usage error (100). */
+long long
+log_number(const char *what, const char *arg, long long lo, long long hi)
+{
+	const char	*errstr;
+	long long	 v = strtonum(arg, lo, hi, &errstr);
+
+	if (errstr != NULL)
+		log_fatal(100, "fatal: %s %s: %s", what, arg, errstr);
+	return v;
+}
+
 /* The end of every chain stage: become the next program, or say why not. */
 void
 log_exec(char **argv)

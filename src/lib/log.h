@@ -11,6 +11,7 @@
 void	log_init(const char *, int);
 int	log_mode_parse(const char *);
 void	log_option(const char *, const char *);
+long long log_number(const char *, const char *, long long, long long);
 void	log_exec(char **) __attribute__((noreturn));
 void	log_line(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));

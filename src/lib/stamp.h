@@ -7,6 +7,7 @@
 #include "ip.h"
 
 #define STAMP_EXPIRE	1800	/* seconds */
+#define STAMP_EXPIRE_MAX (86400 * 365)
 #define STAMP_SKEW	60	/* a stamp this far in the future still counts */
 
 int	stamp_fresh(time_t, time_t, unsigned int);
