@@ -37,61 +37,57 @@ struct conf {
 	int		 acceptweak;
 };
 
+/* One setting, from the file or the environment, checked the same way. */
+static void
+conf_set(struct conf *c, const char *name, const char *v)
+{
+	static char	state[512], banned[512];
+
+	if (strcmp(name, "AUTHGUARD_STATE") == 0) {
+		strlcpy(state, v, sizeof(state));
+		c->state = state;
+	} else if (strcmp(name, "AUTHGUARD_BANNED") == 0) {
+		strlcpy(banned, v, sizeof(banned));
+		c->banned = banned;
+	} else if (strcmp(name, "AUTHGUARD_USERS") == 0)
+		c->users = (unsigned int)log_number(name, v, 1, GUARD_LIMITMAX);
+	else if (strcmp(name, "AUTHGUARD_ADDRS") == 0)
+		c->addrs = (unsigned int)log_number(name, v, 1, GUARD_LIMITMAX);
+	else if (strcmp(name, "AUTHGUARD_WINDOW") == 0)
+		c->window = (unsigned int)log_number(name, v, 1,
+		    GUARD_WINDOWMAX);
+	else if (strcmp(name, "AUTHGUARD_WEAK") == 0)
+		c->acceptweak = strcmp(v, "accept") == 0;
+}
+
+static const char *const settings[] = { "AUTHGUARD_STATE", "AUTHGUARD_BANNED",
+    "AUTHGUARD_USERS", "AUTHGUARD_ADDRS", "AUTHGUARD_WINDOW", "AUTHGUARD_WEAK",
+    NULL };
+
 /* Settings: options over environment over the file over defaults. */
 static void
-conf_file(struct conf *c)
+conf_load(struct conf *c)
 {
-	const char	*path = getenv("AUTHGUARD_CONF");
-	static char	 state[512], banned[512];
-	char		 line[600], *eq, *v;
+	const char	*path = getenv("AUTHGUARD_CONF"), *v;
+	char		 line[600], *eq;
 	FILE		*f;
+	int		 i;
 
 	if (path == NULL)
 		path = "/etc/relaygate/authguard.conf";
-	if ((f = fopen(path, "r")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || (eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		v = eq + 1;
-		if (strcmp(line, "AUTHGUARD_STATE") == 0)
-			c->state = strcpy(state, v);
-		else if (strcmp(line, "AUTHGUARD_BANNED") == 0)
-			c->banned = strcpy(banned, v);
-		else if (strcmp(line, "AUTHGUARD_USERS") == 0)
-			c->users = (unsigned int)atoi(v);
-		else if (strcmp(line, "AUTHGUARD_ADDRS") == 0)
-			c->addrs = (unsigned int)atoi(v);
-		else if (strcmp(line, "AUTHGUARD_WINDOW") == 0)
-			c->window = (unsigned int)atoi(v);
-		else if (strcmp(line, "AUTHGUARD_WEAK") == 0)
-			c->acceptweak = strcmp(v, "accept") == 0;
+	if ((f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (line[0] == '#' || (eq = strchr(line, '=')) == NULL)
+				continue;
+			*eq = '\0';
+			conf_set(c, line, eq + 1);
+		}
+		fclose(f);
 	}
-	fclose(f);
-}
-
-static void
-conf_env(struct conf *c)
-{
-	const char	*v;
-
-	if ((v = getenv("AUTHGUARD_STATE")) != NULL)
-		c->state = v;
-	if ((v = getenv("AUTHGUARD_BANNED")) != NULL)
-		c->banned = v;
-	if ((v = getenv("AUTHGUARD_USERS")) != NULL)
-		c->users = (unsigned int)log_number("AUTHGUARD_USERS", v, 1,
-		    GUARD_LIMITMAX);
-	if ((v = getenv("AUTHGUARD_ADDRS")) != NULL)
-		c->addrs = (unsigned int)log_number("AUTHGUARD_ADDRS", v, 1,
-		    GUARD_LIMITMAX);
-	if ((v = getenv("AUTHGUARD_WINDOW")) != NULL)
-		c->window = (unsigned int)log_number("AUTHGUARD_WINDOW", v, 1,
-		    GUARD_WINDOWMAX);
-	if ((v = getenv("AUTHGUARD_WEAK")) != NULL)
-		c->acceptweak = strcmp(v, "accept") == 0;
+	for (i = 0; settings[i] != NULL; i++)
+		if ((v = getenv(settings[i])) != NULL)
+			conf_set(c, settings[i], v);
 }
 
 /* Why pw is weak, from every rule; NULL when it is not. */
@@ -230,8 +226,7 @@ main(int argc, char *argv[])
 	char			*checker;
 
 	log_init("authguard", LOG_TO_AUTO);
-	conf_file(&c);
-	conf_env(&c);
+	conf_load(&c);
 	while ((ch = getopt(argc, argv, "+ab:hi:l:ms:u:wW:")) != -1) {
 		switch (ch) {
 		case 'a':

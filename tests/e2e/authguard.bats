@@ -174,3 +174,20 @@ guard() {	# guard USER PASSWORD OPTIONS...: one attempt, directly
 	    "$RG_BIN/authguard" -l stderr -s "$T/s" true 3< "$T/fd3"
 	[[ "$output" == *"alice from 127.0.0.9: bad password"* ]]
 }
+
+@test "settings from a file are checked as strictly as options" {
+	mkdir "$T/s"
+	printf '# authguard.conf\nAUTHGUARD_STATE=%s\nAUTHGUARD_USERS=2\n' "$T/s" > "$T/conf"
+	printf 'alice\0wrong\0\0' > "$T/bad"
+	for i in 1 2; do
+		env -u AUTHGUARD_STATE -u AUTHGUARD_WINDOW AUTHGUARD_CONF="$T/conf" TCPREMOTEIP=127.0.0.9 \
+		    "$RG_BIN/authguard" -l stderr "$TESTTOOLS/checkpw" true 3< "$T/bad" 2>/dev/null || true
+	done
+	printf 'alice\0s3cret-Horse-9\0\0' > "$T/good"
+	run -1 env -u AUTHGUARD_STATE -u AUTHGUARD_WINDOW AUTHGUARD_CONF="$T/conf" TCPREMOTEIP=127.0.0.9 \
+	    "$RG_BIN/authguard" -l stderr "$TESTTOOLS/checkpw" true 3< "$T/good"
+	[[ "$output" == *"locked (2 failures for the user"* ]]
+	printf 'AUTHGUARD_USERS=0\n' > "$T/conf"
+	run -100 env AUTHGUARD_CONF="$T/conf" "$RG_BIN/authguard" -l stderr true
+	[[ "$output" == *"fatal: AUTHGUARD_USERS 0: too small"* ]]
+}
