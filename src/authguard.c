@@ -18,76 +18,162 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/client.h"
 #include "lib/guard.h"
 #include "lib/ip.h"
 #include "lib/log.h"
+#include "lib/window.h"
 
-#define USAGE "usage: authguard [-w] [-s statedir] [-u n] [-i n] " \
-    "[-W seconds] [-b banned.cdb] [-l syslog|stderr] checkprogram [args ...]\n" \
+#define USAGE "usage: authguard [-w] [-s statedir] [-u n] [-i n] [-W seconds] " \
+    "[-4 bits] [-6 bits] [-b banned.cdb] [-l syslog|stderr] checkprogram " \
+    "[args ...]\n" \
     "       authguard -a [-b banned.cdb] < accounts\n" \
     "       authguard -m banned.cdb banned.tmp < words"
 
-/* argv with AUTHGUARD_CHECKER in front; kept visible until exit */
+/* argv with the checker in front; kept visible until exit */
 char		**withchecker;
 
 struct conf {
-	const char	*state;
-	const char	*banned;
-	unsigned int	 users, addrs, window;
+	char		 state[512], banned[512], checker[512], cram[512];
+	unsigned int	 users, addrs, window, v4len, v6len;
 	int		 acceptweak;
 };
 
-/* One setting, from the file or the environment, checked the same way. */
-static void
+/* One number in [lo, hi] into *v, or why not. */
+static const char *
+number(unsigned int *v, const char *s, long long lo, long long hi)
+{
+	const char	*errstr;
+	long long	 n = strtonum(s, lo, hi, &errstr);
+
+	if (errstr == NULL)
+		*v = (unsigned int)n;
+	return errstr;
+}
+
+static const char *
+path(char *dst, size_t n, const char *v)
+{
+	if (v[0] == '\0')
+		return "empty";
+	return strlcpy(dst, v, n) >= n ? "too long" : NULL;
+}
+
+/*
+ * One setting, from the file or the environment, checked the same way:
+ * NULL, or why the value is wrong ("unknown" for an unknown name).
+ */
+static const char *
 conf_set(struct conf *c, const char *name, const char *v)
 {
-	static char	state[512], banned[512];
-
-	if (strcmp(name, "AUTHGUARD_STATE") == 0) {
-		strlcpy(state, v, sizeof(state));
-		c->state = state;
-	} else if (strcmp(name, "AUTHGUARD_BANNED") == 0) {
-		strlcpy(banned, v, sizeof(banned));
-		c->banned = banned;
-	} else if (strcmp(name, "AUTHGUARD_USERS") == 0)
-		c->users = (unsigned int)log_number(name, v, 1, GUARD_LIMITMAX);
-	else if (strcmp(name, "AUTHGUARD_ADDRS") == 0)
-		c->addrs = (unsigned int)log_number(name, v, 1, GUARD_LIMITMAX);
-	else if (strcmp(name, "AUTHGUARD_WINDOW") == 0)
-		c->window = (unsigned int)log_number(name, v, 1,
-		    GUARD_WINDOWMAX);
-	else if (strcmp(name, "AUTHGUARD_WEAK") == 0)
-		c->acceptweak = strcmp(v, "accept") == 0;
+	if (strcmp(name, "AUTHGUARD_STATE") == 0)
+		return path(c->state, sizeof(c->state), v);
+	if (strcmp(name, "AUTHGUARD_BANNED") == 0)
+		return path(c->banned, sizeof(c->banned), v);
+	if (strcmp(name, "AUTHGUARD_CHECKER") == 0)
+		return path(c->checker, sizeof(c->checker), v);
+	if (strcmp(name, "AUTHGUARD_CRAM") == 0)
+		return path(c->cram, sizeof(c->cram), v);
+	if (strcmp(name, "AUTHGUARD_USERS") == 0)
+		return number(&c->users, v, 1, GUARD_LIMITMAX);
+	if (strcmp(name, "AUTHGUARD_ADDRS") == 0)
+		return number(&c->addrs, v, 1, GUARD_LIMITMAX);
+	if (strcmp(name, "AUTHGUARD_WINDOW") == 0)
+		return number(&c->window, v, 1, GUARD_WINDOWMAX);
+	if (strcmp(name, "AUTHGUARD_V4PREFIX") == 0)
+		return number(&c->v4len, v, 8, 32);
+	if (strcmp(name, "AUTHGUARD_V6PREFIX") == 0)
+		return number(&c->v6len, v, 16, 128);
+	if (strcmp(name, "AUTHGUARD_WEAK") == 0) {
+		if (strcmp(v, "accept") == 0)
+			c->acceptweak = 1;
+		else if (strcmp(v, "refuse") == 0)
+			c->acceptweak = 0;
+		else
+			return "want accept or refuse";
+		return NULL;
+	}
+	return "unknown";
 }
 
 static const char *const settings[] = { "AUTHGUARD_STATE", "AUTHGUARD_BANNED",
-    "AUTHGUARD_USERS", "AUTHGUARD_ADDRS", "AUTHGUARD_WINDOW", "AUTHGUARD_WEAK",
-    NULL };
+    "AUTHGUARD_CHECKER", "AUTHGUARD_CRAM", "AUTHGUARD_USERS", "AUTHGUARD_ADDRS",
+    "AUTHGUARD_WINDOW", "AUTHGUARD_V4PREFIX", "AUTHGUARD_V6PREFIX",
+    "AUTHGUARD_WEAK", NULL };
 
-/* Settings: options over environment over the file over defaults. */
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Settings: options over environment over the file over defaults.  The
+ * file is NAME = value lines; a line that is not one, an unknown name or
+ * a bad value stops authguard (100) with the file and line: a setting an
+ * admin wrote and authguard ignored would be a limit that is not there.
+ */
 static void
 conf_load(struct conf *c)
 {
-	const char	*path = getenv("AUTHGUARD_CONF"), *v;
-	char		 line[600], *eq;
+	const char	*file = getenv("AUTHGUARD_CONF"), *v, *why;
+	char		 line[1100], *eq, *name;
+	unsigned long	 lineno = 0;
 	FILE		*f;
 	int		 i;
 
-	if (path == NULL)
-		path = "/etc/relaygate/authguard.conf";
-	if ((f = fopen(path, "r")) != NULL) {
+	if (file == NULL)
+		file = "/etc/relaygate/authguard.conf";
+	if ((f = fopen(file, "re")) == NULL) {
+		if (errno != ENOENT)
+			log_fatal(111, "fatal: unable to read %s: %s", file,
+			    strerror(errno));
+	} else {
 		while (fgets(line, sizeof(line), f) != NULL) {
+			lineno++;
+			if (strchr(line, '\n') == NULL && !feof(f))
+				log_fatal(100, "fatal: %s:%lu: line too long",
+				    file, lineno);
 			line[strcspn(line, "\r\n")] = '\0';
-			if (line[0] == '#' || (eq = strchr(line, '=')) == NULL)
+			name = trim(line);
+			if (name[0] == '#' || name[0] == '\0')
 				continue;
+			if ((eq = strchr(name, '=')) == NULL)
+				log_fatal(100, "fatal: %s:%lu: want NAME = value",
+				    file, lineno);
 			*eq = '\0';
-			conf_set(c, line, eq + 1);
+			name = trim(name);
+			if ((why = conf_set(c, name, trim(eq + 1))) != NULL)
+				log_fatal(100, "fatal: %s:%lu: %s: %s", file,
+				    lineno, name, strcmp(why, "unknown") == 0 ?
+				    "unknown setting" : why);
 		}
+		if (ferror(f))
+			log_fatal(111, "fatal: unable to read %s: %s", file,
+			    strerror(errno));
 		fclose(f);
 	}
 	for (i = 0; settings[i] != NULL; i++)
-		if ((v = getenv(settings[i])) != NULL)
-			conf_set(c, settings[i], v);
+		if ((v = getenv(settings[i])) != NULL &&
+		    (why = conf_set(c, settings[i], v)) != NULL)
+			log_fatal(100, "fatal: %s %s: %s", settings[i], v, why);
+}
+
+/* An option's value, checked as its setting is. */
+static void
+conf_option(struct conf *c, int opt, const char *name, const char *v)
+{
+	const char	*why;
+
+	if ((why = conf_set(c, name, v)) != NULL)
+		log_fatal(100, "fatal: -%c %s: %s", opt, v, why);
 }
 
 /* Why pw is weak, from every rule; NULL when it is not. */
@@ -206,41 +292,67 @@ fail:
 	    strerror(errno));
 }
 
+/* The client's address: TCPREMOTEIP, else the socket on fd 0 (xinetd,
+ * systemd), else none. */
+static int
+client_address(struct ip *ip)
+{
+	struct client	c;
+
+	if (ip_parse(ip, getenv("TCPREMOTEIP")) == 0)
+		return 0;
+	if (client_from_socket(&c, 0) == 0) {
+		*ip = c.remote;
+		return 0;
+	}
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct conf		 c = { "/var/lib/relaygate/authguard",
-				    "/etc/relaygate/banned.cdb", 5, 20, 900, 0 };
+	struct conf		 c = { .state = "/var/lib/relaygate/authguard",
+				    .banned = "/etc/relaygate/banned.cdb",
+				    .users = 5, .addrs = 20, .window = 900,
+				    .v4len = 32, .v6len = 64 };
 	struct guard_creds	 cr;
-	struct guard_state	 g;
-	struct guard_slot	 su, si;
+	struct guard_in		 in;
+	struct guard_out	 out;
+	struct win		 w;
+	struct win_key		 keys[2];
 	struct ip		 ip;
 	char			 data[GUARD_FD3MAX + 2], addr[IP_FMTLEN] = "unknown";
-	char			 why[1200];
+	char			 akey[IP_FMTLEN + 8], why[1200], detail[1300] = "";
 	const char		*weak = NULL, *tr[] = { NULL, "/bin/true", NULL };
-	size_t			 len = 0;
+	const char		*checker;
+	size_t			 len = 0, nkeys = 1;
 	ssize_t			 r;
 	time_t			 now = time(NULL);
 	int			 ch, rc, banned = -1, doaudit = 0, domake = 0;
-	int			 havestate, nu = 0, ni = 0;
-	char			*checker;
+	int			 counted = 0;
+	enum win_take		 took = WIN_ERROR;
 
 	log_init("authguard", LOG_TO_AUTO);
 	conf_load(&c);
-	while ((ch = getopt(argc, argv, "+ab:hi:l:ms:u:wW:")) != -1) {
+	while ((ch = getopt(argc, argv, "+4:6:ab:hi:l:ms:u:wW:")) != -1) {
 		switch (ch) {
+		case '4':
+			conf_option(&c, ch, "AUTHGUARD_V4PREFIX", optarg);
+			break;
+		case '6':
+			conf_option(&c, ch, "AUTHGUARD_V6PREFIX", optarg);
+			break;
 		case 'a':
 			doaudit = 1;
 			break;
 		case 'b':
-			c.banned = optarg;
+			conf_option(&c, ch, "AUTHGUARD_BANNED", optarg);
 			break;
 		case 'h':
 			puts(USAGE);
 			return 0;
 		case 'i':
-			c.addrs = (unsigned int)log_number("-i", optarg, 1,
-			    GUARD_LIMITMAX);
+			conf_option(&c, ch, "AUTHGUARD_ADDRS", optarg);
 			break;
 		case 'l':
 			log_option("authguard", optarg);
@@ -249,18 +361,16 @@ main(int argc, char *argv[])
 			domake = 1;
 			break;
 		case 's':
-			c.state = optarg;
+			conf_option(&c, ch, "AUTHGUARD_STATE", optarg);
 			break;
 		case 'u':
-			c.users = (unsigned int)log_number("-u", optarg, 1,
-			    GUARD_LIMITMAX);
+			conf_option(&c, ch, "AUTHGUARD_USERS", optarg);
 			break;
 		case 'w':
 			c.acceptweak = 1;
 			break;
 		case 'W':
-			c.window = (unsigned int)log_number("-W", optarg, 1,
-			    GUARD_WINDOWMAX);
+			conf_option(&c, ch, "AUTHGUARD_WINDOW", optarg);
 			break;
 		default:
 			log_fatal(100, "%s", USAGE);
@@ -276,23 +386,6 @@ main(int argc, char *argv[])
 	banned = open(c.banned, O_RDONLY | O_CLOEXEC);
 	if (doaudit)
 		return audit(banned);
-	/*
-	 * Plesk's qmail-smtpd takes its checkers in pairs ("smtp_auth true
-	 * cmd5checkpw true"): there authguard replaces the checker's word
-	 * and AUTHGUARD_CHECKER names the checker, so the pairs stay pairs.
-	 */
-	if ((checker = getenv("AUTHGUARD_CHECKER")) != NULL) {
-		if ((withchecker = calloc((size_t)argc + 2,
-		    sizeof(*withchecker))) == NULL)
-			log_fatal(111, "fatal: out of memory");
-		withchecker[0] = checker;
-		for (ch = 0; ch < argc; ch++)
-			withchecker[ch + 1] = argv[ch];
-		argv = withchecker;
-		argc++;
-	}
-	if (argc < 1)
-		log_fatal(100, "%s", USAGE);
 
 	/* the checkpassword interface: at most 512 bytes on fd 3 */
 	while (len < sizeof(data) && (r = read(3, data + len,
@@ -311,25 +404,66 @@ main(int argc, char *argv[])
 	if (guard_parse(data, len, &cr) == -1)
 		log_fatal(2, "fatal: fd 3 does not hold user and password "
 		    "ended by NUL bytes");
-	if (ip_parse(&ip, getenv("TCPREMOTEIP")) == 0)
-		ip_fmt(&ip, addr, sizeof(addr));
 
-	/* brute force: no state means no limits, never no logins */
-	if ((rc = guard_open(&g, c.state, why, sizeof(why))) != 0)
+	/*
+	 * Plesk's qmail-smtpd takes its checkers in pairs ("smtp_auth true
+	 * cmd5checkpw true"): there authguard takes each checker's word and
+	 * AUTHGUARD_CHECKER (AUTHGUARD_CRAM for CRAM-MD5) names the checker,
+	 * so the pairs stay pairs.
+	 */
+	checker = cr.cram && c.cram[0] ? c.cram : c.checker;
+	if (checker[0] != '\0') {
+		if ((withchecker = calloc((size_t)argc + 2,
+		    sizeof(*withchecker))) == NULL)
+			log_fatal(111, "fatal: out of memory");
+		withchecker[0] = (char *)(uintptr_t)checker;
+		for (ch = 0; ch < argc; ch++)
+			withchecker[ch + 1] = argv[ch];
+		argv = withchecker;
+		argc++;
+	}
+	if (argc < 1)
+		log_fatal(100, "%s", USAGE);
+
+	memset(keys, 0, sizeof(keys));
+	keys[0] = (struct win_key){ .kind = "u", .name = cr.user,
+	    .limit = c.users };
+	if (client_address(&ip) == 0) {
+		ip_fmt(&ip, addr, sizeof(addr));
+		guard_addrkey(&ip, c.v4len, c.v6len, akey, sizeof(akey));
+		keys[nkeys++] = (struct win_key){ .kind = "i", .name = akey,
+		    .limit = c.addrs };
+	}
+
+	/* count first, as one locked step; no state means no limits */
+	memset(&in, 0, sizeof(in));
+	in.maxuser = (int)c.users;
+	in.maxaddr = (int)c.addrs;
+	in.acceptweak = c.acceptweak;
+	if ((rc = win_open(&w, c.state, why, sizeof(why))) != 0)
 		log_line("warning: %s%s", why, rc < 0 ?
 		    ": failures are not counted" : "");
-	havestate = g.fd != -1;
-	if (havestate && guard_get(&g, guard_hash("u", cr.user), &su) == 0 &&
-	    guard_get(&g, guard_hash("i", addr), &si) == 0) {
-		nu = guard_count(&su, now, c.window);
-		ni = strcmp(addr, "unknown") ? guard_count(&si, now, c.window) :
-		    0;
-	}
-	if (nu >= (int)c.users || ni >= (int)c.addrs) {
-		log_line("%s from %s: locked (%d failures for the user, %d from "
-		    "the address in %u s)", cr.user, addr, nu, ni, c.window);
+	if (w.fd != -1 && (took = win_take(&w, keys, nkeys, now, c.window, why,
+	    sizeof(why))) == WIN_ERROR)
+		log_line("warning: %s: failures are not counted", why);
+	in.nuser = keys[0].count;
+	in.naddr = nkeys > 1 ? keys[1].count : 0;
+	in.full = took == WIN_FULL;
+	out = guard_decide(&in);
+	if (out.verdict == GUARD_FULL) {
+		log_line("%s from %s (no room for a new key: %u live keys at "
+		    "most): user %.200s", guard_verdict_name(out.verdict), addr,
+		    (unsigned int)WIN_KEYSMAX, cr.user);
 		return 1;
 	}
+	if (out.verdict == GUARD_LOCKED) {
+		log_line("%s from %s (%d failures for the user, %d from %s in "
+		    "%u s): user %.200s", guard_verdict_name(out.verdict), addr,
+		    in.nuser, in.naddr, nkeys > 1 ? akey : "unknown", c.window,
+		    cr.user);
+		return 1;
+	}
+	counted = took == WIN_ADMITTED;
 
 	if (!cr.cram)
 		weak = weakness(cr.user, cr.pass, banned);
@@ -340,33 +474,26 @@ main(int argc, char *argv[])
 	} else
 		rc = check(argv, data, len);
 
-	if (rc == 0 && (weak == NULL || c.acceptweak)) {
-		if (havestate)
-			guard_update(&g, guard_hash("u", cr.user), now,
-			    c.window, 0);
-		if (weak)
-			log_line("%s from %s: ok, weak password (%s)", cr.user,
-			    addr, weak);
-		else
-			log_line("%s from %s: ok", cr.user, addr);
+	in.checked = 1;
+	in.status = rc;
+	in.weak = weak != NULL;
+	out = guard_decide(&in);
+	if (counted && out.record == GUARD_REC_TAKEBACK &&
+	    win_give(&w, keys, nkeys, now) == -1)
+		log_line("warning: %s: %s", w.path, strerror(errno));
+	if (out.verdict == GUARD_WEAK || out.verdict == GUARD_OK_WEAK)
+		snprintf(detail, sizeof(detail), " (%s)", weak);
+	else if (out.verdict == GUARD_FAILED)
+		snprintf(detail, sizeof(detail), " (status %d)", rc);
+	log_line("%s from %s%s: user %.200s", guard_verdict_name(out.verdict),
+	    addr, detail, cr.user);
+	switch (out.verdict) {
+	case GUARD_OK:
+	case GUARD_OK_WEAK:
 		return 0;
-	}
-	if (rc == 0 || rc == 1) {
-		if (havestate) {
-			guard_update(&g, guard_hash("u", cr.user), now,
-			    c.window, 1);
-			if (strcmp(addr, "unknown") != 0)
-				guard_update(&g, guard_hash("i", addr), now,
-				    c.window, 1);
-		}
-		if (rc == 0)
-			log_line("%s from %s: weak password refused (%s)",
-			    cr.user, addr, weak);
-		else
-			log_line("%s from %s: bad password", cr.user, addr);
+	case GUARD_FAILED:
+		return rc;
+	default:
 		return 1;
 	}
-	log_line("%s from %s: checker failed with status %d", cr.user, addr,
-	    rc);
-	return rc;
 }

@@ -1,13 +1,14 @@
 /*
- * guard.c: what authguard needs.
+ * guard.c: what authguard needs apart from its state (window.c): fd 3 as
+ * qmail's AUTH patch and qmail-popup write it, the decision, the key of
+ * a client address, weak passwords.
  *
- * State: one file in the state directory, a fixed table of GUARD_SLOTS
- * slots (so it never grows), each holding the failure times of one user
- * name or client address, found by hash with a short linear probe.
- * Every read-modify-write holds an fcntl lock on the file, so any number
- * of concurrent logins are all counted.  A file of the wrong size or
- * magic is moved aside and started afresh: a broken state file neither
- * locks everyone out nor keeps anyone locked.
+ * Why the decision records a failure before the checker runs: logins run
+ * in parallel, and a limit read before and counted after the checker lets
+ * every login that started below the limit through.  The failure is
+ * provisional: a success, or a checker that could not decide, takes it
+ * back.  A success takes back only its own: a victim who logs in while an
+ * attacker guesses does not reset the attacker's count.
  */
 #include <sys/stat.h>
 #include <cdb.h>
@@ -22,19 +23,37 @@
 
 #include "guard.h"
 
-#define MAGIC		"RGGUARD1"
-#define HEADER		64
-#define PROBE		8
+/* "<...@...>": a CRAM-MD5 challenge or an APOP timestamp. */
+static int
+challenge(const char *s)
+{
+	size_t	n = strlen(s);
+
+	return n > 2 && s[0] == '<' && s[n - 1] == '>' && strchr(s, '@');
+}
+
+static int
+digest(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; isxdigit((unsigned char)s[i]); i++)
+		;
+	return i == 32 && s[i] == '\0';
+}
 
 /*
- * user\0password\0timestamp\0, or for CRAM-MD5 user\0challenge\0digest\0.
- * The last part may be missing (some callers send two), nothing else.
+ * What qmail's callers write on fd 3: the AUTH patch (Erwin Hoffmann's,
+ * in netqmail-based builds) writes user\0password\0 for LOGIN and PLAIN,
+ * with an empty third part when CRAM-MD5 is on, and user\0digest\0
+ * challenge\0 for CRAM-MD5; qmail-popup writes user\0password\0
+ * timestamp\0.  Older patches put the challenge before the digest; both
+ * orders are read.  The third part may be missing, nothing else.
  */
 int
 guard_parse(const char *d, size_t len, struct guard_creds *c)
 {
 	const char	*nul1, *nul2, *nul3;
-	size_t		 i, dl;
 
 	memset(c, 0, sizeof(*c));
 	if (len > GUARD_FD3MAX)
@@ -56,214 +75,91 @@ guard_parse(const char *d, size_t len, struct guard_creds *c)
 			return -1;
 		c->third = nul2 + 1;
 	}
-	/* CRAM-MD5: "<...@...>" and 32 hex digits */
-	dl = strlen(c->third);
-	if (c->pass[0] == '<' && c->pass[strlen(c->pass) - 1] == '>' &&
-	    strchr(c->pass, '@') && dl == 32) {
-		for (i = 0; i < dl && isxdigit((unsigned char)c->third[i]); i++)
-			;
-		c->cram = i == dl;
-	}
+	/* a digest and a challenge, in either order: no password here */
+	c->cram = (digest(c->pass) && challenge(c->third)) ||
+	    (challenge(c->pass) && digest(c->third));
 	return 0;
 }
 
-/* Failures of a slot inside the window (now - window, now]. */
-int
-guard_count(const struct guard_slot *s, time_t now, unsigned int window)
+/*
+ * The decision, one row per case (the unit tests follow this table):
+ *
+ *   state full for a new key          -> GUARD_FULL        record nothing
+ *   user at its limit                 -> GUARD_LOCKED      record nothing
+ *   address at its limit              -> GUARD_LOCKED      record nothing
+ *   not checked yet                   -> GUARD_CHECK       provisional failure
+ *   checker 0, strong                 -> GUARD_OK          take it back
+ *   checker 0, weak, weak accepted    -> GUARD_OK_WEAK     take it back
+ *   checker 0, weak, weak refused     -> GUARD_WEAK        keep it
+ *   checker 1                         -> GUARD_BAD         keep it
+ *   checker anything else             -> GUARD_FAILED      take it back
+ */
+struct guard_out
+guard_decide(const struct guard_in *in)
 {
-	int	i, n = 0;
+	struct guard_out	o = { GUARD_CHECK, GUARD_REC_NONE };
 
-	for (i = 0; i < s->n && i < GUARD_LIMITMAX; i++)
-		if ((time_t)s->ts[i] > now - (time_t)window &&
-		    (time_t)s->ts[i] <= now + 60)
-			n++;
-	return n;
-}
-
-/* Record a failure: forget those out of the window, keep the newest. */
-void
-guard_fail(struct guard_slot *s, time_t now, unsigned int window)
-{
-	int	i, k = 0;
-
-	for (i = 0; i < s->n && i < GUARD_LIMITMAX; i++)
-		if ((time_t)s->ts[i] > now - (time_t)window)
-			s->ts[k++] = s->ts[i];
-	if (k == GUARD_LIMITMAX) {
-		memmove(s->ts, s->ts + 1, (GUARD_LIMITMAX - 1) * sizeof(s->ts[0]));
-		k--;
-	}
-	s->ts[k++] = (uint32_t)now;
-	s->n = (uint8_t)k;
-	s->last = (uint32_t)now;
-}
-
-/* FNV-1a over a kind ("u" or "i") and a key; never 0. */
-uint64_t
-guard_hash(const char *kind, const char *key)
-{
-	uint64_t	h = 14695981039346656037ULL;
-	const char	*p;
-
-	for (p = kind; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h = (h ^ ':') * 1099511628211ULL;
-	for (p = key; *p; p++)
-		h = (h ^ (unsigned char)tolower((unsigned char)*p)) *
-		    1099511628211ULL;
-	return h ? h : 1;
-}
-
-static int
-lock(int fd, short type)
-{
-	struct flock	fl = { .l_type = type, .l_whence = SEEK_SET };
-
-	while (fcntl(fd, F_SETLKW, &fl) == -1)
-		if (errno != EINTR)
-			return -1;
-	return 0;
-}
-
-static off_t
-slot_off(size_t i)
-{
-	return (off_t)(HEADER + i * sizeof(struct guard_slot));
-}
-
-static int
-fresh(int fd)
-{
-	char	hdr[HEADER] = MAGIC;
-
-	if (ftruncate(fd, 0) == -1 ||
-	    ftruncate(fd, slot_off(GUARD_SLOTS)) == -1 ||
-	    pwrite(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
-		return -1;
-	return 0;
-}
-
-/* Open (creating if need be) the state file in dir; why on failure. */
-int
-guard_open(struct guard_state *g, const char *dir, char *why, size_t n)
-{
-	struct stat	st;
-	char		hdr[sizeof(MAGIC) - 1], aside[1100];
-
-	g->fd = -1;
-	snprintf(g->path, sizeof(g->path), "%s/failures", dir);
-	if ((g->fd = open(g->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600)) == -1) {
-		snprintf(why, n, "%s: %s", g->path, strerror(errno));
-		return -1;
-	}
-	if (lock(g->fd, F_WRLCK) == -1 || fstat(g->fd, &st) == -1)
-		goto fail;
-	if (st.st_size == 0) {
-		if (fresh(g->fd) == -1)
-			goto fail;
-	} else if (st.st_size != slot_off(GUARD_SLOTS) ||
-	    pread(g->fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, MAGIC, sizeof(hdr)) != 0) {
-		/* broken: keep it for a look, start again */
-		snprintf(aside, sizeof(aside), "%s.corrupt", g->path);
-		rename(g->path, aside);
-		close(g->fd);
-		if ((g->fd = open(g->path, O_RDWR | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
-		    lock(g->fd, F_WRLCK) == -1 || fresh(g->fd) == -1)
-			goto fail;
-		snprintf(why, n, "%s was corrupt: moved to %s", g->path, aside);
-		lock(g->fd, F_UNLCK);
-		return 1;
-	}
-	lock(g->fd, F_UNLCK);
-	return 0;
-fail:
-	snprintf(why, n, "%s: %s", g->path, strerror(errno));
-	if (g->fd != -1)
-		close(g->fd);
-	g->fd = -1;
-	return -1;
-}
-
-void
-guard_close(struct guard_state *g)
-{
-	if (g->fd != -1)
-		close(g->fd);
-	g->fd = -1;
-}
-
-/* Find the slot of hash (1), or where it would go (0); under a lock. */
-static int
-find(int fd, uint64_t hash, struct guard_slot *s, size_t *at)
-{
-	size_t		i, k, victim = hash % GUARD_SLOTS;
-	uint32_t	oldest = UINT32_MAX;
-
-	for (k = 0; k < PROBE; k++) {
-		i = (hash + k) % GUARD_SLOTS;
-		if (pread(fd, s, sizeof(*s), slot_off(i)) != (ssize_t)sizeof(*s))
-			return -1;
-		if (s->hash == hash) {
-			*at = i;
-			return 1;
-		}
-		if (s->hash == 0) {
-			victim = i;
-			oldest = 0;
-			break;
-		}
-		if (s->last < oldest) {	/* full: the stalest goes */
-			oldest = s->last;
-			victim = i;
-		}
-	}
-	memset(s, 0, sizeof(*s));
-	s->hash = hash;
-	*at = victim;
-	return 0;
-}
-
-int
-guard_get(struct guard_state *g, uint64_t hash, struct guard_slot *s)
-{
-	size_t	at;
-	int	rc;
-
-	if (lock(g->fd, F_RDLCK) == -1)
-		return -1;
-	rc = find(g->fd, hash, s, &at);
-	lock(g->fd, F_UNLCK);
-	if (rc == 0)
-		s->n = 0;
-	return rc < 0 ? -1 : 0;
-}
-
-/* fail: record a failure; else clear the key (a success). */
-int
-guard_update(struct guard_state *g, uint64_t hash, time_t now,
-    unsigned int window, int fail)
-{
-	struct guard_slot	s;
-	size_t			at;
-	int			rc;
-
-	if (lock(g->fd, F_WRLCK) == -1)
-		return -1;
-	rc = find(g->fd, hash, &s, &at);
-	if (rc >= 0) {
-		if (fail)
-			guard_fail(&s, now, window);
+	if (!in->checked) {
+		if (in->full)
+			o.verdict = GUARD_FULL;
+		else if (in->nuser >= in->maxuser || in->naddr >= in->maxaddr)
+			o.verdict = GUARD_LOCKED;
 		else
-			memset(&s, 0, sizeof(s));
-		if ((fail || rc == 1) && pwrite(g->fd, &s, sizeof(s),
-		    slot_off(at)) != (ssize_t)sizeof(s))
-			rc = -1;
+			o.record = GUARD_REC_PROVISIONAL;
+		return o;
 	}
-	lock(g->fd, F_UNLCK);
-	return rc < 0 ? -1 : 0;
+	if (in->status == 0 && !in->weak) {
+		o.verdict = GUARD_OK;
+		o.record = GUARD_REC_TAKEBACK;
+	} else if (in->status == 0 && in->acceptweak) {
+		o.verdict = GUARD_OK_WEAK;
+		o.record = GUARD_REC_TAKEBACK;
+	} else if (in->status == 0) {
+		o.verdict = GUARD_WEAK;
+		o.record = GUARD_REC_KEEP;
+	} else if (in->status == 1) {
+		o.verdict = GUARD_BAD;
+		o.record = GUARD_REC_KEEP;
+	} else {
+		o.verdict = GUARD_FAILED;
+		o.record = GUARD_REC_TAKEBACK;
+	}
+	return o;
+}
+
+/* The words each verdict is logged with, first on the line. */
+const char *
+guard_verdict_name(enum guard_verdict v)
+{
+	switch (v) {
+	case GUARD_FULL:	return "refused, state full";
+	case GUARD_LOCKED:	return "locked";
+	case GUARD_CHECK:	return "checking";
+	case GUARD_OK:		return "ok";
+	case GUARD_OK_WEAK:	return "ok, weak password";
+	case GUARD_WEAK:	return "weak password refused";
+	case GUARD_BAD:		return "bad password";
+	case GUARD_FAILED:	return "checker failed";
+	}
+	return "?";
+}
+
+/*
+ * The key that counts an address: the network of v4len (IPv4) or v6len
+ * (IPv6) bits around it, "192.0.2.7/32", "2001:db8:1:2::/64".  One host
+ * on IPv6 holds a whole /64, so counting single addresses counts nothing.
+ */
+void
+guard_addrkey(const struct ip *ip, unsigned int v4len, unsigned int v6len,
+    char *buf, size_t n)
+{
+	struct ip	net = *ip;
+	char		a[IP_FMTLEN];
+	unsigned int	len = ip->family == AF_INET ? v4len : v6len;
+
+	ip_mask(&net, len);
+	ip_fmt(&net, a, sizeof(a));
+	snprintf(buf, n, "%s/%u", a, len);
 }
 
 /* The passwords every guesser tries first. */

@@ -1,8 +1,10 @@
-/* Fuzz target: checkpassword data on fd 3, and the weak-password rules. */
+/* Fuzz target: checkpassword data on fd 3, the weak-password rules, and
+ * the window arithmetic over any slot contents. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/guard.h"
+#include "lib/window.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -10,16 +12,17 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct guard_creds	c;
-	struct guard_slot	s = { 0 };
+	uint32_t		ts[WIN_EVENTS];
+	static const unsigned char key[WIN_KEYLEN];
 
 	if (guard_parse((const char *)data, len, &c) == 0) {
 		guard_weak(c.user, c.pass, -1);
-		guard_hash("u", c.user);
+		win_hash(key, "u", c.user);
 	}
-	if (len >= sizeof(s)) {
-		__builtin_memcpy(&s, data, sizeof(s));
-		guard_count(&s, 1000000, 900);
-		guard_fail(&s, 1000000, 900);
+	if (len >= sizeof(ts)) {
+		__builtin_memcpy(ts, data, sizeof(ts));
+		if (win_count(ts, data[0], 1000000, 900) > WIN_EVENTS)
+			__builtin_trap();
 	}
 	return 0;
 }

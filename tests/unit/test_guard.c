@@ -35,17 +35,66 @@ test_fd3_good(void **state)
 	assert_string_equal(c.pass, "");
 }
 
+/* The real AUTH patch: user\0digest\0challenge\0 for CRAM-MD5. */
 static void
-test_fd3_cram(void **state)
+test_fd3_cram_real_order(void **state)
+{
+	struct guard_creds	c;
+
+	assert_int_equal(guard_parse(S("bob\0"
+	    "0123456789abcdef0123456789abcdef\0<4711.1700000000@mx.example>\0"),
+	    &c), 0);
+	assert_true(c.cram);
+	assert_string_equal(c.pass, "0123456789abcdef0123456789abcdef");
+	assert_string_equal(c.third, "<4711.1700000000@mx.example>");
+}
+
+/* Older patches put the challenge first: read that too. */
+static void
+test_fd3_cram_old_order(void **state)
 {
 	struct guard_creds	c;
 
 	assert_int_equal(guard_parse(S("bob\0<123.456@mx.example>\0"
 	    "0123456789abcdef0123456789ABCDEF\0"), &c), 0);
 	assert_true(c.cram);
+}
+
+/* LOGIN and PLAIN with CRAM-MD5 on: an empty third part. */
+static void
+test_fd3_login_with_cram_on(void **state)
+{
+	struct guard_creds	c;
+
+	assert_int_equal(guard_parse(S("bob\0"
+	    "0123456789abcdef0123456789abcdef\0\0"), &c), 0);
+	assert_false(c.cram);	/* a hex password is still a password */
 	assert_int_equal(guard_parse(S("bob\0<123.456@mx.example>\0short\0"),
 	    &c), 0);
 	assert_false(c.cram);
+}
+
+/* 1,000 random challenges: a CRAM-MD5 digest is never judged weak. */
+static void
+test_fd3_cram_never_weak(void **state)
+{
+	struct guard_creds	c;
+	unsigned char		raw[16];
+	char			data[200];
+	int			i, k, n;
+
+	for (i = 0; i < 1000; i++) {
+		arc4random_buf(raw, sizeof(raw));
+		n = snprintf(data, sizeof(data), "user%d", i) + 1;
+		for (k = 0; k < 16; k++)
+			n += snprintf(data + n, sizeof(data) - (size_t)n,
+			    "%02x", raw[k]);
+		n++;
+		n += snprintf(data + n, sizeof(data) - (size_t)n,
+		    "<%u.%d@mx.example>", arc4random(), i) + 1;
+		assert_int_equal(guard_parse(data, (size_t)n, &c), 0);
+		assert_true(c.cram);
+	}
 }
 
 static void
@@ -67,99 +116,96 @@ test_fd3_bad(void **state)
 	assert_int_equal(guard_parse(big, GUARD_FD3MAX, &c), 0);
 }
 
+/* One row of guard_decide's table. */
 static void
-test_window_arithmetic(void **state)
+row(int checked, int nu, int na, int full, int status, int weak, int accept,
+    enum guard_verdict v, enum guard_record r)
 {
-	struct guard_slot	s;
-	int			i;
+	struct guard_in		in = { .nuser = nu, .naddr = na, .maxuser = 5,
+				    .maxaddr = 20, .full = full,
+				    .checked = checked, .status = status,
+				    .weak = weak, .acceptweak = accept };
+	struct guard_out	o = guard_decide(&in);
 
-	memset(&s, 0, sizeof(s));
-	guard_fail(&s, 1000, 900);
-	guard_fail(&s, 1100, 900);
-	guard_fail(&s, 1899, 900);
-	assert_int_equal(guard_count(&s, 1899, 900), 3);
-	/* (now - window, now]: the failure at 1000 leaves at 1900 */
-	assert_int_equal(guard_count(&s, 1899, 900), 3);
-	assert_int_equal(guard_count(&s, 1900, 900), 2);
-	assert_int_equal(guard_count(&s, 2000, 900), 1);
-	assert_int_equal(guard_count(&s, 2798, 900), 1);
-	assert_int_equal(guard_count(&s, 2799, 900), 0);
-	/* recording forgets what has left the window */
-	guard_fail(&s, 2500, 900);
-	assert_int_equal(s.n, 2);
-	assert_int_equal(s.last, 2500);
-	/* at most GUARD_LIMITMAX remembered, the newest kept */
-	memset(&s, 0, sizeof(s));
-	for (i = 0; i < GUARD_LIMITMAX + 10; i++)
-		guard_fail(&s, 5000 + i, 900);
-	assert_int_equal(s.n, GUARD_LIMITMAX);
-	assert_int_equal(s.ts[GUARD_LIMITMAX - 1], 5000 + GUARD_LIMITMAX + 9);
-	assert_int_equal(guard_count(&s, 5100, 900), GUARD_LIMITMAX);
-	/* a failure from the far future does not count */
-	memset(&s, 0, sizeof(s));
-	guard_fail(&s, 99999, 900);
-	assert_int_equal(guard_count(&s, 1000, 900), 0);
+	assert_int_equal(o.verdict, v);
+	assert_int_equal(o.record, r);
 }
 
 static void
-test_hash_keys(void **state)
+test_decide_full_refuses(void **state)
 {
-	assert_true(guard_hash("u", "Test") == guard_hash("u", "test"));
-	assert_true(guard_hash("u", "test") != guard_hash("i", "test"));
-	assert_true(guard_hash("u", "a") != guard_hash("u", "b"));
+	row(0, 0, 0, 1, 0, 0, 0, GUARD_FULL, GUARD_REC_NONE);
 }
 
 static void
-test_state_file(void **state)
+test_decide_user_at_limit_is_locked(void **state)
 {
-	char			dir[] = "/tmp/rgguard.XXXXXX", why[1200], path[64];
-	struct guard_state	g;
-	struct guard_slot	s;
-	uint64_t		h = guard_hash("u", "alice");
-	int			fd, i;
-
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(guard_open(&g, dir, why, sizeof(why)), 0);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(guard_update(&g, h, 1000 + i, 900, 1), 0);
-	assert_int_equal(guard_get(&g, h, &s), 0);
-	assert_int_equal(guard_count(&s, 1010, 900), 3);
-	/* a success clears the key */
-	assert_int_equal(guard_update(&g, h, 1011, 900, 0), 0);
-	assert_int_equal(guard_get(&g, h, &s), 0);
-	assert_int_equal(guard_count(&s, 1012, 900), 0);
-	/* many keys: the table stays the same size */
-	for (i = 0; i < GUARD_SLOTS * 2; i++) {
-		char k[32];
-
-		snprintf(k, sizeof(k), "user%d", i);
-		assert_int_equal(guard_update(&g, guard_hash("u", k), 2000 + i,
-		    900, 1), 0);
-	}
-	guard_close(&g);
-	snprintf(path, sizeof(path), "%s/failures", dir);
-	/* corrupt: moved aside, a fresh one in its place */
-	fd = open(path, O_WRONLY);
-	assert_int_equal(pwrite(fd, "garbage!", 8, 0), 8);
-	close(fd);
-	assert_int_equal(guard_open(&g, dir, why, sizeof(why)), 1);
-	assert_non_null(strstr(why, "was corrupt"));
-	assert_int_equal(guard_get(&g, guard_hash("u", "user5"), &s), 0);
-	assert_int_equal(s.n, 0);
-	guard_close(&g);
-	snprintf(path, sizeof(path), "rm -rf %s", dir);
-	assert_int_equal(system(path), 0);
+	row(0, 5, 0, 0, 0, 0, 0, GUARD_LOCKED, GUARD_REC_NONE);
+	row(0, 4, 0, 0, 0, 0, 0, GUARD_CHECK, GUARD_REC_PROVISIONAL);
 }
 
 static void
-test_state_unavailable(void **state)
+test_decide_address_at_limit_is_locked(void **state)
 {
-	struct guard_state	g;
-	char			why[1200];
+	row(0, 0, 20, 0, 0, 0, 0, GUARD_LOCKED, GUARD_REC_NONE);
+	row(0, 0, 19, 0, 0, 0, 0, GUARD_CHECK, GUARD_REC_PROVISIONAL);
+}
 
-	assert_int_equal(guard_open(&g, "/nonexistent/state", why,
-	    sizeof(why)), -1);
-	assert_non_null(strstr(why, "No such file or directory"));
+static void
+test_decide_below_limits_checks_and_counts_first(void **state)
+{
+	row(0, 0, 0, 0, 0, 0, 0, GUARD_CHECK, GUARD_REC_PROVISIONAL);
+}
+
+static void
+test_decide_right_and_strong_is_ok(void **state)
+{
+	row(1, 4, 19, 0, 0, 0, 0, GUARD_OK, GUARD_REC_TAKEBACK);
+}
+
+static void
+test_decide_right_and_weak_accepted(void **state)
+{
+	row(1, 0, 0, 0, 0, 1, 1, GUARD_OK_WEAK, GUARD_REC_TAKEBACK);
+}
+
+static void
+test_decide_right_and_weak_refused_counts(void **state)
+{
+	row(1, 0, 0, 0, 0, 1, 0, GUARD_WEAK, GUARD_REC_KEEP);
+}
+
+static void
+test_decide_wrong_counts(void **state)
+{
+	row(1, 0, 0, 0, 1, 0, 0, GUARD_BAD, GUARD_REC_KEEP);
+	row(1, 0, 0, 0, 1, 1, 1, GUARD_BAD, GUARD_REC_KEEP);
+}
+
+static void
+test_decide_checker_trouble_does_not_count(void **state)
+{
+	row(1, 0, 0, 0, 111, 0, 0, GUARD_FAILED, GUARD_REC_TAKEBACK);
+	row(1, 0, 0, 0, 2, 1, 0, GUARD_FAILED, GUARD_REC_TAKEBACK);
+}
+
+static void
+test_addrkey_prefixes(void **state)
+{
+	struct ip	ip;
+	char		k[64];
+
+	assert_int_equal(ip_parse(&ip, "192.0.2.77"), 0);
+	guard_addrkey(&ip, 32, 64, k, sizeof(k));
+	assert_string_equal(k, "192.0.2.77/32");
+	guard_addrkey(&ip, 24, 64, k, sizeof(k));
+	assert_string_equal(k, "192.0.2.0/24");
+	assert_int_equal(ip_parse(&ip, "2001:db8:1:2:aaaa:bbbb:cccc:dddd"), 0);
+	guard_addrkey(&ip, 32, 64, k, sizeof(k));
+	assert_string_equal(k, "2001:db8:1:2::/64");
+	assert_int_equal(ip_parse(&ip, "::ffff:192.0.2.9"), 0);
+	guard_addrkey(&ip, 32, 64, k, sizeof(k));
+	assert_string_equal(k, "192.0.2.9/32");
 }
 
 static void
@@ -205,12 +251,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fd3_good),
-		cmocka_unit_test(test_fd3_cram),
+		cmocka_unit_test(test_fd3_cram_real_order),
+		cmocka_unit_test(test_fd3_cram_old_order),
+		cmocka_unit_test(test_fd3_login_with_cram_on),
+		cmocka_unit_test(test_fd3_cram_never_weak),
 		cmocka_unit_test(test_fd3_bad),
-		cmocka_unit_test(test_window_arithmetic),
-		cmocka_unit_test(test_hash_keys),
-		cmocka_unit_test(test_state_file),
-		cmocka_unit_test(test_state_unavailable),
+		cmocka_unit_test(test_decide_full_refuses),
+		cmocka_unit_test(test_decide_user_at_limit_is_locked),
+		cmocka_unit_test(test_decide_address_at_limit_is_locked),
+		cmocka_unit_test(test_decide_below_limits_checks_and_counts_first),
+		cmocka_unit_test(test_decide_right_and_strong_is_ok),
+		cmocka_unit_test(test_decide_right_and_weak_accepted),
+		cmocka_unit_test(test_decide_right_and_weak_refused_counts),
+		cmocka_unit_test(test_decide_wrong_counts),
+		cmocka_unit_test(test_decide_checker_trouble_does_not_count),
+		cmocka_unit_test(test_addrkey_prefixes),
 		cmocka_unit_test(test_weak_rules),
 		cmocka_unit_test(test_weak_banned_list),
 	};

@@ -1,0 +1,536 @@
+/*
+ * window.c: sliding windows of events per key, in one state file, checked
+ * and counted in one locked step.
+ *
+ * Why it is built this way:
+ *
+ * - An attacker chooses the keys (user names, addresses).  A table that
+ *   evicts a key to make room lets him reset a victim's count by failing
+ *   with names that land beside it.  So a key that still has an event in
+ *   its window is never dropped: the table grows (doubling, up to
+ *   WIN_SLOTSMAX slots) and, when even the largest table would pass 7/8
+ *   full of live keys, a new key is refused (WIN_FULL) and the caller
+ *   fails closed.  Only keys whose events have all left the window are
+ *   reused or dropped when the table is rebuilt.
+ * - Slots are found by HMAC-SHA256 under a random key kept in the file's
+ *   header (mode 0600), with linear probing over the whole table: an
+ *   attacker who cannot read the file cannot aim names at a slot, and one
+ *   who could would only lengthen a probe.
+ * - The check and the event are one step under an exclusive fcntl lock,
+ *   so N logins at once cannot all read "below the limit" and all go on:
+ *   the caller records a provisional event before it does the risky thing
+ *   and gives it back (win_give) when it turns out not to count.
+ * - The table is rebuilt into a new file that is renamed over the old one.
+ *   A process that waited for the lock on the old file sees that the name
+ *   now points elsewhere and opens the new one.
+ */
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "window.h"
+
+#define MAGIC		"RGWIN001"
+#define HEADER		128
+#define BLOCK		16		/* slots read at once while probing */
+#define REOPENS		16
+
+struct slot {
+	uint64_t	hash;		/* 0: never used */
+	uint32_t	newest;
+	uint32_t	n;
+	uint32_t	ts[WIN_EVENTS];
+};
+
+struct header {
+	char		magic[8];
+	uint32_t	nslots;
+	uint32_t	used;
+	unsigned char	key[WIN_KEYLEN];
+	unsigned char	pad[HEADER - 8 - 8 - WIN_KEYLEN];
+};
+
+static off_t
+slot_off(uint32_t i)
+{
+	return (off_t)HEADER + (off_t)i * (off_t)sizeof(struct slot);
+}
+
+/* Keyed and case-blind: "u:Alice" and "u:alice" are one key. */
+uint64_t
+win_hash(const unsigned char *key, const char *kind, const char *name)
+{
+	unsigned char	msg[1100], md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen = 0;
+	size_t		n = 0, i;
+	uint64_t	h = 0;
+
+	for (i = 0; kind[i] && n < sizeof(msg) - 1; i++)
+		msg[n++] = (unsigned char)kind[i];
+	msg[n++] = ':';
+	for (i = 0; name[i] && n < sizeof(msg); i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		msg[n++] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+	}
+	if (HMAC(EVP_sha256(), key, WIN_KEYLEN, msg, n, md, &mdlen) == NULL ||
+	    mdlen < sizeof(h))
+		abort();	/* no SHA-256: nothing here can work */
+	memcpy(&h, md, sizeof(h));
+	return h ? h : 1;
+}
+
+/* Events of ts[0..n) inside the window (now - window, ...]. */
+int
+win_count(const uint32_t *ts, unsigned int n, time_t now, unsigned int window)
+{
+	unsigned int	i;
+	int		c = 0;
+
+	for (i = 0; i < n && i < WIN_EVENTS; i++)
+		if ((time_t)ts[i] > now - (time_t)window)
+			c++;
+	return c;
+}
+
+static int
+dead(const struct slot *s, time_t now, unsigned int window)
+{
+	return s->n == 0 || (time_t)s->newest <= now - (time_t)window;
+}
+
+static int
+lock(int fd, short type)
+{
+	struct flock	fl = { .l_type = type, .l_whence = SEEK_SET };
+
+	while (fcntl(fd, F_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+static int
+hdr_write(struct win *w)
+{
+	struct header	h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MAGIC, sizeof(h.magic));
+	h.nslots = w->nslots;
+	h.used = w->used;
+	memcpy(h.key, w->key, sizeof(h.key));
+	return pwrite(w->fd, &h, sizeof(h), 0) == (ssize_t)sizeof(h) ? 0 : -1;
+}
+
+/* A new, empty table of nslots in fd, keyed with key. */
+static int
+fresh(struct win *w, int fd, uint32_t nslots, const unsigned char *key)
+{
+	int	saved = w->fd;
+
+	w->fd = fd;
+	w->nslots = nslots;
+	w->used = 0;
+	memcpy(w->key, key, WIN_KEYLEN);
+	if (ftruncate(fd, 0) == -1 || ftruncate(fd, slot_off(nslots)) == -1 ||
+	    hdr_write(w) == -1) {
+		w->fd = saved;
+		return -1;
+	}
+	w->fd = saved;
+	return 0;
+}
+
+/* 1 when the header is ours and agrees with the file's size. */
+static int
+hdr_read(struct win *w, off_t size)
+{
+	struct header	h;
+
+	if (pread(w->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, MAGIC, sizeof(h.magic)) != 0 ||
+	    h.nslots < WIN_SLOTSMIN || h.nslots > WIN_SLOTSMAX ||
+	    (h.nslots & (h.nslots - 1)) != 0 || h.used > h.nslots ||
+	    size != slot_off(h.nslots))
+		return 0;
+	w->nslots = h.nslots;
+	w->used = h.used;
+	memcpy(w->key, h.key, sizeof(w->key));
+	return 1;
+}
+
+/*
+ * Lock the file that w->path names now (it may have been rebuilt since
+ * it was opened) and read its header.  0, 1 when it was corrupt and has
+ * been moved aside, -1 on error (errno).
+ */
+static int
+attach(struct win *w)
+{
+	struct stat	 st, sp;
+	unsigned char	 key[WIN_KEYLEN];
+	char		 aside[1100];
+	int		 tries, moved = 0;
+
+	for (tries = 0; tries < REOPENS; tries++) {
+		if (w->fd == -1 && (w->fd = open(w->path, O_RDWR | O_CREAT |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
+			return -1;
+		if (lock(w->fd, F_WRLCK) == -1 || fstat(w->fd, &st) == -1)
+			return -1;
+		if (lstat(w->path, &sp) == 0 && sp.st_dev == st.st_dev &&
+		    sp.st_ino == st.st_ino) {
+			if ((st.st_mode & 077) != 0 && fchmod(w->fd, 0600) == -1)
+				return -1;
+			if (st.st_size == 0) {
+				arc4random_buf(key, sizeof(key));
+				if (fresh(w, w->fd, WIN_SLOTSMIN, key) == -1)
+					return -1;
+				return moved;
+			}
+			if (hdr_read(w, st.st_size))
+				return moved;
+			/* broken: keep it for a look, start again */
+			snprintf(aside, sizeof(aside), "%s.corrupt", w->path);
+			if (rename(w->path, aside) == -1)
+				return -1;
+			moved = 1;
+		}
+		close(w->fd);	/* drops the lock */
+		w->fd = -1;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+static void
+detach(struct win *w)
+{
+	if (w->fd != -1)
+		lock(w->fd, F_UNLCK);
+}
+
+int
+win_open(struct win *w, const char *dir, char *why, size_t n)
+{
+	int	rc;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->maxslots = WIN_SLOTSMAX;
+	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/failures", dir) >=
+	    sizeof(w->path)) {
+		snprintf(why, n, "%s: name too long", dir);
+		return -1;
+	}
+	if ((rc = attach(w)) == -1) {
+		snprintf(why, n, "%s: %s", w->path, strerror(errno));
+		win_close(w);
+		return -1;
+	}
+	detach(w);
+	if (rc == 1)
+		snprintf(why, n, "%s was corrupt: moved to %s.corrupt", w->path,
+		    w->path);
+	return rc;
+}
+
+void
+win_close(struct win *w)
+{
+	if (w->fd != -1)
+		close(w->fd);
+	w->fd = -1;
+}
+
+/*
+ * Where hash is (1) or would go (0: *at, the first reusable slot on its
+ * probe path); -1 on I/O error, -2 when the table has no slot for it.
+ */
+static int
+probe(struct win *w, uint64_t hash, time_t now, unsigned int window,
+    struct slot *out, uint32_t *at, int *fresh_slot)
+{
+	struct slot	blk[BLOCK];
+	uint32_t	mask = w->nslots - 1, i = (uint32_t)hash & mask;
+	uint32_t	seen = 0, k, m, reuse = UINT32_MAX;
+	ssize_t		r;
+
+	while (seen < w->nslots) {
+		m = w->nslots - i < BLOCK ? w->nslots - i : BLOCK;
+		if (m > w->nslots - seen)
+			m = w->nslots - seen;
+		r = pread(w->fd, blk, m * sizeof(blk[0]), slot_off(i));
+		if (r != (ssize_t)(m * sizeof(blk[0]))) {
+			if (r >= 0)
+				errno = EIO;
+			return -1;
+		}
+		for (k = 0; k < m; k++) {
+			if (blk[k].hash == hash) {
+				*out = blk[k];
+				*at = i + k;
+				*fresh_slot = 0;
+				return 1;
+			}
+			if (blk[k].hash == 0) {
+				memset(out, 0, sizeof(*out));
+				*fresh_slot = reuse == UINT32_MAX;
+				*at = *fresh_slot ? i + k : reuse;
+				return 0;
+			}
+			if (reuse == UINT32_MAX && dead(&blk[k], now, window))
+				reuse = i + k;
+		}
+		seen += m;
+		i = (i + m) & mask;
+	}
+	if (reuse == UINT32_MAX)
+		return -2;
+	memset(out, 0, sizeof(*out));
+	*at = reuse;
+	*fresh_slot = 0;
+	return 0;
+}
+
+/* Live keys in the table; -1 on I/O error.  Under the lock. */
+static int
+live_count(struct win *w, time_t now, unsigned int window, uint32_t *live)
+{
+	struct slot	blk[256];
+	uint32_t	i, k, m;
+
+	*live = 0;
+	for (i = 0; i < w->nslots; i += m) {
+		m = w->nslots - i < 256 ? w->nslots - i : 256;
+		if (pread(w->fd, blk, m * sizeof(blk[0]), slot_off(i)) !=
+		    (ssize_t)(m * sizeof(blk[0])))
+			return -1;
+		for (k = 0; k < m; k++)
+			if (blk[k].hash != 0 && !dead(&blk[k], now, window))
+				(*live)++;
+	}
+	return 0;
+}
+
+/*
+ * Copy the live keys into a new table of nslots, renamed over the old
+ * one; on return w holds the new file, locked.  -1 on error (the old
+ * table is untouched and still locked).
+ */
+static int
+rebuild(struct win *w, uint32_t nslots, time_t now, unsigned int window)
+{
+	struct slot	 blk[256];
+	struct win	 nw;
+	unsigned char	*taken;
+	char		 tmp[1100];
+	uint32_t	 i, k, m, j, mask = nslots - 1;
+	int		 fd, saved;
+
+	if ((taken = calloc(nslots / 8, 1)) == NULL)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%s.new", w->path);
+	unlink(tmp);	/* a leftover: only the lock holder writes it */
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) == -1) {
+		free(taken);
+		return -1;
+	}
+	nw = *w;
+	nw.fd = fd;
+	if (lock(fd, F_WRLCK) == -1 || fresh(&nw, fd, nslots, w->key) == -1)
+		goto fail;
+	for (i = 0; i < w->nslots; i += m) {
+		m = w->nslots - i < 256 ? w->nslots - i : 256;
+		if (pread(w->fd, blk, m * sizeof(blk[0]), slot_off(i)) !=
+		    (ssize_t)(m * sizeof(blk[0])))
+			goto fail;
+		for (k = 0; k < m; k++) {
+			if (blk[k].hash == 0 || dead(&blk[k], now, window))
+				continue;
+			for (j = (uint32_t)blk[k].hash & mask;
+			    taken[j / 8] & (1U << (j % 8)); j = (j + 1) & mask)
+				;
+			taken[j / 8] |= (unsigned char)(1U << (j % 8));
+			if (pwrite(fd, &blk[k], sizeof(blk[k]), slot_off(j)) !=
+			    (ssize_t)sizeof(blk[k]))
+				goto fail;
+			nw.used++;
+		}
+	}
+	if (hdr_write(&nw) == -1 || rename(tmp, w->path) == -1)
+		goto fail;
+	free(taken);
+	close(w->fd);		/* waiters on it will find the new file */
+	*w = nw;
+	return 0;
+fail:
+	saved = errno;
+	free(taken);
+	close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
+/* Make room for more new keys, or say there is none (WIN_FULL). */
+static enum win_take
+room(struct win *w, uint32_t more, time_t now, unsigned int window)
+{
+	uint32_t	live, want, size, most = w->maxslots / 8 * 7;
+
+	if (w->nslots < w->maxslots ? w->used + more <= w->nslots / 2 :
+	    w->used + more <= most)
+		return WIN_ADMITTED;
+	if (live_count(w, now, window, &live) == -1)
+		return WIN_ERROR;
+	if (live + more > most)
+		return WIN_FULL;
+	want = (live + more) * 4;
+	for (size = WIN_SLOTSMIN; size < want && size < w->maxslots;)
+		size *= 2;
+	return rebuild(w, size, now, window) == -1 ? WIN_ERROR : WIN_ADMITTED;
+}
+
+/* Drop the events that left the window; add one at now. */
+static void
+add_event(struct slot *s, time_t now, unsigned int window)
+{
+	uint32_t	i, k = 0;
+
+	for (i = 0; i < s->n && i < WIN_EVENTS; i++)
+		if ((time_t)s->ts[i] > now - (time_t)window)
+			s->ts[k++] = s->ts[i];
+	if (k == WIN_EVENTS) {	/* callers keep limits <= WIN_EVENTS */
+		memmove(s->ts, s->ts + 1, (WIN_EVENTS - 1) * sizeof(s->ts[0]));
+		k--;
+	}
+	s->ts[k++] = (uint32_t)now;
+	s->n = k;
+	if ((uint32_t)now > s->newest)
+		s->newest = (uint32_t)now;
+}
+
+/*
+ * The atomic step: count every key's events in the window; when each is
+ * below its limit, add one event at now to all of them.  keys[].count
+ * tells the counts before the step.
+ */
+enum win_take
+win_take(struct win *w, struct win_key *keys, size_t n, time_t now,
+    unsigned int window, char *why, size_t whylen)
+{
+	struct slot	 s;
+	uint32_t	 at, more = 0;
+	size_t		 i;
+	int		 rc, fresh_slot, limited = 0;
+	enum win_take	 t;
+
+	if (attach(w) == -1) {
+		snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
+		return WIN_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		keys[i].hash = win_hash(w->key, keys[i].kind, keys[i].name);
+		if ((rc = probe(w, keys[i].hash, now, window, &s, &at,
+		    &fresh_slot)) == -1)
+			goto ioerr;
+		keys[i].count = rc == 1 ? win_count(s.ts, s.n, now, window) : 0;
+		if (keys[i].count >= (int)keys[i].limit)
+			limited = 1;
+		if (rc != 1)
+			more++;
+	}
+	if (limited) {
+		detach(w);
+		return WIN_LIMITED;
+	}
+	if (more > 0 && (t = room(w, more, now, window)) != WIN_ADMITTED) {
+		if (t == WIN_ERROR)
+			goto ioerr;
+		detach(w);
+		return t;
+	}
+	for (i = 0; i < n; i++) {
+		if ((rc = probe(w, keys[i].hash, now, window, &s, &at,
+		    &fresh_slot)) == -1)
+			goto ioerr;
+		if (rc == -2) {
+			detach(w);
+			return WIN_FULL;
+		}
+		s.hash = keys[i].hash;
+		add_event(&s, now, window);
+		if (pwrite(w->fd, &s, sizeof(s), slot_off(at)) !=
+		    (ssize_t)sizeof(s))
+			goto ioerr;
+		if (fresh_slot)
+			w->used++;
+	}
+	if (more > 0 && hdr_write(w) == -1)
+		goto ioerr;
+	detach(w);
+	return WIN_ADMITTED;
+ioerr:
+	snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
+	detach(w);
+	return WIN_ERROR;
+}
+
+/* Take back one event at stamp from each key (a provisional one). */
+int
+win_give(struct win *w, const struct win_key *keys, size_t n, time_t stamp)
+{
+	struct slot	s;
+	uint32_t	at, i, k;
+	size_t		j;
+	int		rc, fresh_slot, ret = 0;
+
+	if (attach(w) == -1)
+		return -1;
+	for (j = 0; j < n; j++) {
+		/* window 1: no slot is taken for reuse here anyway */
+		if ((rc = probe(w, keys[j].hash, stamp, 1, &s, &at,
+		    &fresh_slot)) < 0) {
+			ret = -1;
+			continue;
+		}
+		if (rc == 0)
+			continue;
+		for (i = 0; i < s.n && i < WIN_EVENTS; i++)
+			if (s.ts[i] == (uint32_t)stamp)
+				break;
+		if (i == s.n || i == WIN_EVENTS)
+			continue;
+		for (k = i; k + 1 < s.n; k++)
+			s.ts[k] = s.ts[k + 1];
+		s.n--;
+		if (pwrite(w->fd, &s, sizeof(s), slot_off(at)) !=
+		    (ssize_t)sizeof(s))
+			ret = -1;
+	}
+	detach(w);
+	return ret;
+}
+
+/* How many keys are live, and how big the table is: for logs and tests. */
+int
+win_live(struct win *w, time_t now, unsigned int window, uint32_t *live)
+{
+	int	rc;
+
+	if (attach(w) == -1)
+		return -1;
+	rc = live_count(w, now, window, live);
+	detach(w);
+	return rc;
+}
