@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,13 @@ main(int argc, char *argv[])
 	}
 	if (argc < 1)
 		log_fatal(100, "%s", USAGE);
+	/*
+	 * In the pair form authguard's own words are "authguard true": with
+	 * no AUTHGUARD_CHECKER it would run true, which accepts everyone.
+	 */
+	if (strcmp(basename(argv[0]), "true") == 0)
+		log_fatal(111, "fatal: the checkprogram would be %s, which "
+		    "accepts every password: set AUTHGUARD_CHECKER", argv[0]);
 
 	memset(keys, 0, sizeof(keys));
 	keys[0] = (struct win_key){ .kind = "u", .name = cr.user,

@@ -472,6 +472,7 @@ read_log(const char *path)
 	FILE		*f;
 	char		 line[4096];
 	const char	*p, *e, *u;
+	size_t		 n;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		fprintf(stderr, "qtriage: warning: unable to read %s: %s\n",
@@ -480,15 +481,26 @@ read_log(const char *path)
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		/* authguard: pid N: USER from IP: ok... */
+		/*
+		 * authguard: pid N: ok[, weak password] from IP[ (why)]: user
+		 * NAME.  Read from the left: the user name is last, so no
+		 * name can make a failure look like a login.
+		 */
 		if ((p = strstr(line, "authguard")) != NULL &&
 		    (p = strstr(p, ": pid ")) != NULL &&
-		    (p = strchr(p + 6, ':')) != NULL &&
-		    (e = strstr(p, " from ")) != NULL &&
-		    strstr(e, ": ok") != NULL) {
-			u = p + 2;
-			p = e + 6;
-			add_login(0, p, strcspn(p, ":"), u, (size_t)(e - u));
+		    (p = strstr(p + 6, ": ")) != NULL) {
+			p += 2;
+			if (strncmp(p, "ok from ", 8) == 0)
+				p += 8;
+			else if (strncmp(p, "ok, weak password from ", 23) == 0)
+				p += 23;
+			else
+				continue;
+			n = strcspn(p, " ");
+			if (n > 0 && p[n - 1] == ':')
+				n--;
+			if ((u = strstr(p + n, ": user ")) != NULL)
+				add_login(0, p, n, u + 7, strlen(u + 7));
 			continue;
 		}
 		/* authfirst: pid N: IP: gated...auth USER, */

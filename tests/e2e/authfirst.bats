@@ -13,6 +13,7 @@ setup_file() {
 	mkdir -p "$Z/control" "$Z/queue"
 	chmod 755 "$Z/queue"
 	echo example.test > "$Z/control/rcpthosts"
+	echo mx.example.test > "$Z/control/me"
 	printf 'test 12345\nalice s3cret-Horse\n' > "$Z/users"
 	echo '127.0.0.3:allow,RELAYCLIENT=""' |
 	    "$RG_BIN/relaygate-rules" "$Z/rules.cdb" "$Z/rules.tmp"
@@ -22,7 +23,7 @@ setup_file() {
 	export CHECKPW_USERS="$Z/users" STANDIN_PARENT="$Z/parents"
 	local gate="$RG_BIN/relaygate -x $Z/rules.cdb"
 	local rbl="$RG_BIN/rblskip -D -n $RBLDNS_ADDR:53 -r listed.test"
-	local backend="$TOOLS/qmail-smtpd-standin mx.example.test $TESTTOOLS/checkpw true"
+	local backend="$TOOLS/qmail-smtpd-standin $TESTTOOLS/checkpw true"
 	local env="STANDIN_CONTROL=$Z/control STANDIN_QUEUE=$Z/queue CHECKPW_USERS=$Z/users STANDIN_PARENT=$Z/parents"
 
 	export LPORT APORT SPORT NPORT RPORT

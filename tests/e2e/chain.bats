@@ -12,6 +12,7 @@ setup_file() {
 	mkdir -p "$Z/control" "$Z/queue"
 	chmod 755 "$Z/queue"
 	echo example.test > "$Z/control/rcpthosts"
+	echo mx.example.test > "$Z/control/me"
 	export STANDIN_CONTROL="$Z/control" STANDIN_QUEUE="$Z/queue"
 	# 127.0.0.3 is ours (and happens to be listed)
 	echo '127.0.0.3:allow,RELAYCLIENT=""' |
@@ -20,7 +21,7 @@ setup_file() {
 	PORT=$("$TOOLS/freeport")
 	tcpserver -RHl0 127.0.0.1 "$PORT" "$RG_BIN/relaygate" -x "$Z/rules.cdb" \
 	    "$RG_BIN/rblskip" -n "$RBLDNS_ADDR:53" -r listed.test \
-	    "$TOOLS/qmail-smtpd-standin" mx.example.test 2> "$Z/tcpserver.log" &
+	    "$TOOLS/qmail-smtpd-standin" 2> "$Z/tcpserver.log" &
 	echo $! > "$Z/tcpserver.pidof"
 	wait_listen 127.0.0.1 "$PORT"
 
@@ -30,10 +31,10 @@ setup_file() {
 		xinetd_defaults "$Z"
 		xinetd_service smtp-chain 127.0.0.1 "$XPORT" "$RG_BIN/relaygate" \
 		    -x "$Z/rules.cdb" "$RG_BIN/rblskip" -n "$RBLDNS_ADDR:53" \
-		    -r listed.test "$TOOLS/qmail-smtpd-standin" mx.example.test
+		    -r listed.test "$TOOLS/qmail-smtpd-standin"
 		xinetd_service smtp-chain6 ::1 "$X6PORT" "$RG_BIN/relaygate" \
 		    -x "$Z/rules.cdb" "$RG_BIN/rblskip" -n "$RBLDNS_ADDR:53" \
-		    -r v6.test "$TOOLS/qmail-smtpd-standin" mx.example.test
+		    -r v6.test "$TOOLS/qmail-smtpd-standin"
 	} > "$Z/xinetd.conf"
 	start_xinetd "$Z"
 	echo "$XINETD_PID" > "$Z/xinetd.pidof"

@@ -69,7 +69,7 @@ ran() { [ -e "$T/ran" ]; }
 	    -out "$T/cert.pem" -days 2 -subj /CN=t 2>/dev/null
 	printf 'EHLO plain text where TLS was due\r\n' > "$T/in"
 	run env TCPREMOTEIP=127.0.0.2 STANDIN_PARENT="$T/parents" "$RG_BIN/authfirst" -l stderr \
-	    -m always -s -c "$T/cert.pem" -k "$T/key.pem" "$TOOLS/qmail-smtpd-standin" mx < "$T/in"
+	    -m always -s -c "$T/cert.pem" -k "$T/key.pem" "$TOOLS/qmail-smtpd-standin" < "$T/in"
 	[[ "$output" == *"tls handshake failed"* ]]
 	# no clear text went out, and no backend was started
 	[[ "$output" != *"220 "* ]]

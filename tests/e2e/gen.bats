@@ -257,7 +257,6 @@ bind		= 127.0.0.1
 relay_rules	= $T/rules.cdb
 relaygate_bin	= $RG_BIN
 backend		= $TOOLS/qmail-smtpd-standin
-backend_args	= mx.example.test
 env		= STANDIN_CONTROL=$T/control
 DEF
 	"$GEN" -c -d "$T/d" xinetd "$T/x"

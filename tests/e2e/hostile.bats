@@ -13,6 +13,7 @@ setup_file() {
 	echo "$RBLDNS_PID" > "$Z/rbldnsd.pidof"
 	mkdir -p "$Z/control" "$Z/state"
 	echo example.test > "$Z/control/rcpthosts"
+	echo mx.example.test > "$Z/control/me"
 	printf 'alice s3cret-Horse-9\n' > "$Z/users"
 	"$TOOLS/mkqueue" "$Z/queue" < /dev/null 2>/dev/null
 	chmod -R 777 "$Z/queue"
@@ -21,7 +22,7 @@ setup_file() {
 		xinetd_defaults "$Z"
 		xinetd_service hostile 127.0.0.1 "$PORT" "$RG_BIN/relaygate" \
 		    "$RG_BIN/rblskip" -D -n "$RBLDNS_ADDR:53" -r listed.test \
-		    "$RG_BIN/authfirst" -t 5 "$TOOLS/qmail-smtpd-standin" mx.example.test \
+		    "$RG_BIN/authfirst" -t 5 "$TOOLS/qmail-smtpd-standin" \
 		    "$RG_BIN/authguard" -s "$Z/state" "$TESTTOOLS/checkpw" true
 	} > "$Z/xinetd.conf"
 	sed -i -e "s|^\tserver_args|\tenv\t\t= STANDIN_CONTROL=$Z/control STANDIN_QUEUE=$Z/queue CHECKPW_USERS=$Z/users STANDIN_PARENT=$Z/parents\n&|" \
@@ -47,10 +48,10 @@ queued() { "$RG_BIN/qtriage" -q "$Z/queue" stat | sed -n 's/^messages in queue: 
 no_stragglers() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		pgrep -f "qmail-smtpd-standin mx.example.test" > /dev/null || return 0
+		pgrep -f "qmail-smtpd-standin" > /dev/null || return 0
 		sleep 0.05
 	done
-	pgrep -af "qmail-smtpd-standin mx.example.test" >&2
+	pgrep -af "qmail-smtpd-standin" >&2
 	return 1
 }
 

@@ -31,7 +31,7 @@ converse() {	# converse IP PROGRAM ARGS...
 	local ip=$1
 	shift
 	printf '%s' "$SCRIPT" | TCPREMOTEIP=$ip timeout 60 "$@" \
-	    "$TOOLS/qmail-smtpd-standin" mx.example.test 2>/dev/null |
+	    "$TOOLS/qmail-smtpd-standin" 2>/dev/null |
 	    tr -d '\r' | cut -c1-3
 }
 

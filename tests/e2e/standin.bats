@@ -15,7 +15,7 @@ setup_file() {
 	export CHECKPW_USERS="$D/users" PORT
 	PORT=$("$TOOLS/freeport")
 	tcpserver -RHl0 127.0.0.1 "$PORT" "$RG_BIN/relaygate" \
-	    -x "$D/rules.cdb" "$TOOLS/qmail-smtpd-standin" mx.example.test \
+	    -x "$D/rules.cdb" "$TOOLS/qmail-smtpd-standin" \
 	    "$TESTTOOLS/checkpw" true 2> "$D/tcpserver.log" &
 	echo $! > "$D/tcpserver.pidof"
 	wait_listen 127.0.0.1 "$PORT"

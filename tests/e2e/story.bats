@@ -15,7 +15,7 @@ setup_file() {
 	PORT=$("$TOOLS/freeport")
 	# authguard only watches here (-w): the server before the fix
 	tcpserver -RHl0 127.0.0.1 "$PORT" "$RG_BIN/relaygate" \
-	    "$RG_BIN/authfirst" -m always "$TOOLS/qmail-smtpd-standin" mx.example.test \
+	    "$RG_BIN/authfirst" -m always "$TOOLS/qmail-smtpd-standin" \
 	    "$RG_BIN/authguard" -w -s "$Z/state" "$TESTTOOLS/checkpw" true 2> "$Z/mail.log" &
 	echo $! > "$Z/tcpserver.pidof"
 	wait_listen 127.0.0.1 "$PORT"

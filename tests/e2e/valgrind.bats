@@ -38,7 +38,7 @@ teardown_file() {
 	    --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
 	    "$D/relaygate" -l stderr -x "$T/r.cdb" \
 	    "$D/rblskip" -l stderr -D -n "$RBLDNS_ADDR:53" -r listed.test \
-	    "$D/authfirst" -l stderr "$TOOLS/qmail-smtpd-standin" mx.example.test \
+	    "$D/authfirst" -l stderr "$TOOLS/qmail-smtpd-standin" \
 	    "$D/authguard" -l stderr -s "$T" "$TESTTOOLS/checkpw" true \
 	    < "$T/session" > "$T/out" 2> "$T/err" || status=$?
 	cat "$T/err" >&2

@@ -1,16 +1,26 @@
 /*
  * qmail-smtpd-standin: a TEST STAND-IN for qmail-smtpd, which Debian does
  * not package.  It speaks enough ESMTP for the end-to-end tests and keeps
- * qmail's semantics where the toolkit depends on them:
+ * the semantics of netqmail's qmail-smtpd with Erwin Hoffmann's AUTH
+ * patch where the toolkit depends on them:
  *
- *   qmail-smtpd-standin [hostname checkprogram subprogram ...]
+ *   qmail-smtpd-standin [checkprogram subprogram ...]
  *
+ *   as that patch takes it: everything after the program's name is the
+ *   checkpassword command line (no host name; the greeting's name comes
+ *   from $STANDIN_CONTROL/me, as qmail's from control/me).
  * - RELAYCLIENT set (even empty): any recipient; otherwise the recipient's
  *   domain must be in $STANDIN_CONTROL/rcpthosts (553 as qmail says).
- * - AUTH LOGIN, PLAIN and CRAM-MD5 as the common qmail AUTH patch does
- *   them: the checkpassword program gets user\0password\0\0 (or
- *   user\0challenge\0response\0) on fd 3; exit 0 is 235 and makes the
- *   client a relay client, 111 is 454, anything else 535.
+ * - SMTPAUTH chooses the mechanisms as in the patch: "" LOGIN and PLAIN,
+ *   "cram" CRAM-MD5 only, "+cram" all three, "-" or "0" none, a leading
+ *   "!" makes AUTH required before MAIL (530).  Unset, the stand-in acts
+ *   as "+cram" when it has a checkprogram.
+ * - On fd 3 the checkprogram gets user\0password\0 for LOGIN and PLAIN,
+ *   user\0digest\0challenge\0 for CRAM-MD5, and when CRAM-MD5 is on an
+ *   empty third part (\0) after LOGIN's and PLAIN's password.  Exit 0 is
+ *   235 and sets TCPREMOTEINFO and RELAYCLIENT; any other exit is 535
+ *   after $STANDIN_AUTHSLEEP seconds (the patch's 5 by default); a checker
+ *   killed by a signal, or no fork or pipe, is 454.
  * - Accepted messages go to $STANDIN_QUEUE.  When it is a qmail queue
  *   (it has mess/), in qmail's own format, as qmail-queue and qmail-send
  *   would leave them (recipients in rcpthosts local, others remote);
@@ -48,6 +58,7 @@ static char		 user[256];
 static char		*rcpts;
 static size_t		 rcptslen;
 static int		 nrcpt, seenmail, authed, relay;
+static int		 authlogin, authcram, authrequired;
 static unsigned int	 seq;
 
 static void
@@ -158,7 +169,10 @@ rcpthosts_ok(const char *addr)
 	return ok;
 }
 
-/* Run the checkpassword program with the data on fd 3; its exit code. */
+/*
+ * Run the checkpassword program with the data on fd 3: its exit code, or
+ * -1 (pipe), -2 (fork), -3 (killed by a signal), as the patch tells them.
+ */
 static int
 checkpassword(const char *data, size_t len)
 {
@@ -166,9 +180,9 @@ checkpassword(const char *data, size_t len)
 	pid_t	pid;
 
 	if (pipe(pi) == -1)
-		return 111;
+		return -1;
 	if ((pid = fork()) == -1)
-		return 111;
+		return -2;
 	if (pid == 0) {
 		close(pi[1]);
 		if (pi[0] != 3) {
@@ -176,7 +190,7 @@ checkpassword(const char *data, size_t len)
 			close(pi[0]);
 		}
 		execvp(checkargs[0], checkargs);
-		_exit(111);
+		_exit(1);
 	}
 	close(pi[0]);
 	signal(SIGPIPE, SIG_IGN);
@@ -185,8 +199,8 @@ checkpassword(const char *data, size_t len)
 	close(pi[1]);
 	while (waitpid(pid, &status, 0) == -1)
 		if (errno != EINTR)
-			return 111;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 111;
+			return -3;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -3;
 }
 
 static void
@@ -197,7 +211,9 @@ auth_result(const char *u, const char *a, size_t alen, const char *b,
 	size_t	ul = strlen(u), n = 0;
 	int	rc;
 
-	if (ul == 0 || ul + alen + blen + 3 > sizeof(data)) {
+	const char	*zz;
+
+	if (ul == 0 || alen == 0 || ul + alen + blen + 3 > sizeof(data)) {
 		out("501 malformed auth input (#5.5.4)\r\n");
 		return;
 	}
@@ -206,20 +222,33 @@ auth_result(const char *u, const char *a, size_t alen, const char *b,
 	memcpy(data + n, a, alen);
 	n += alen;
 	data[n++] = '\0';
-	memcpy(data + n, b, blen);
-	n += blen;
-	data[n++] = '\0';
+	if (authcram) {		/* the challenge, empty but for CRAM-MD5 */
+		memcpy(data + n, b, blen);
+		n += blen;
+		data[n++] = '\0';
+	}
 	rc = checkpassword(data, n);
 	if (rc == 0) {
 		authed = 1;
 		relay = 1;
 		strlcpy(user, u, sizeof(user));
 		setenv("TCPREMOTEINFO", u, 1);
+		setenv("RELAYCLIENT", "", 1);
 		out("235 ok, go ahead (#2.0.0)\r\n");
-	} else if (rc == 111)
-		out("454 temporary authentication failure (#4.3.0)\r\n");
-	else
-		out("535 authorization failed (#5.7.0)\r\n");
+	} else if (rc == -1)
+		out("454 oops, unable to open pipe and I can't auth "
+		    "(#4.3.0)\r\n");
+	else if (rc == -2)
+		out("454 oops, child won't start and I can't auth "
+		    "(#4.3.0)\r\n");
+	else if (rc == -3)
+		out("454 oops, problem with child and I can't auth "
+		    "(#4.3.0)\r\n");
+	else {
+		zz = getenv("STANDIN_AUTHSLEEP");
+		sleep(zz ? (unsigned int)atoi(zz) : 5);
+		out("535 authentication failed (#5.7.1)\r\n");
+	}
 }
 
 /* Read one base64 line from the client; -1 on cancel or bad input. */
@@ -232,7 +261,7 @@ b64line(unsigned char *buf, size_t n)
 	if ((len = getline_smtp(line, sizeof(line))) < 0)
 		return -1;
 	if (strcmp(line, "*") == 0)
-		return -1;
+		return -2;
 	return b64_pton(line, buf, n);
 }
 
@@ -244,12 +273,16 @@ auth(const char *a)
 	const char	*init, *sp;
 	int		ul, pl, cl;
 
-	if (checkargs == NULL) {
-		out("502 unimplemented (#5.5.1)\r\n");
+	if ((!authlogin && !authcram) || checkargs == NULL) {
+		out("503 auth not available (#5.3.3)\r\n");
 		return;
 	}
 	if (authed) {
 		out("503 you're already authenticated (#5.5.0)\r\n");
+		return;
+	}
+	if (seenmail) {
+		out("503 no auth during mail transaction (#5.5.0)\r\n");
 		return;
 	}
 	while (*a == ' ')
@@ -258,21 +291,26 @@ auth(const char *a)
 	if (init)
 		while (*init == ' ')
 			init++;
-	if (strncasecmp(a, "LOGIN", 5) == 0 && (a[5] == '\0' || a[5] == ' ')) {
+	if (authlogin && strncasecmp(a, "LOGIN", 5) == 0 &&
+	    (a[5] == '\0' || a[5] == ' ')) {
 		if (init && *init)
 			ul = b64_pton(init, u, sizeof(u) - 1);
 		else {
 			out("334 VXNlcm5hbWU6\r\n");
 			ul = b64line(u, sizeof(u) - 1);
 		}
+		if (ul == -2)
+			goto cancel;
 		if (ul <= 0)
 			goto bad;
 		u[ul] = '\0';
 		out("334 UGFzc3dvcmQ6\r\n");
-		if ((pl = b64line(p, sizeof(p) - 1)) < 0)
+		if ((pl = b64line(p, sizeof(p) - 1)) == -2)
+			goto cancel;
+		if (pl < 0)
 			goto bad;
 		auth_result((char *)u, (char *)p, (size_t)pl, "", 0);
-	} else if (strncasecmp(a, "PLAIN", 5) == 0 &&
+	} else if (authlogin && strncasecmp(a, "PLAIN", 5) == 0 &&
 	    (a[5] == '\0' || a[5] == ' ')) {
 		unsigned char	*id, *pw;
 
@@ -282,6 +320,8 @@ auth(const char *a)
 			out("334 \r\n");
 			pl = b64line(p, sizeof(p) - 1);
 		}
+		if (pl == -2)
+			goto cancel;
 		if (pl <= 0)
 			goto bad;
 		p[pl] = '\0';
@@ -292,26 +332,75 @@ auth(const char *a)
 			goto bad;
 		auth_result((char *)id + 1, (char *)pw + 1,
 		    (size_t)(p + pl - pw - 1), "", 0);
-	} else if (strncasecmp(a, "CRAM-MD5", 8) == 0 && a[8] == '\0') {
+	} else if (authcram && strncasecmp(a, "CRAM-MD5", 8) == 0 &&
+	    a[8] == '\0') {
 		cl = snprintf((char *)chal, sizeof(chal), "<%ld.%ld@%s>",
 		    (long)getpid(), (long)time(NULL), hostname);
 		b64_ntop(chal, (size_t)cl, enc, sizeof(enc));
 		outf("334 %s\r\n", enc);
-		if ((ul = b64line(u, sizeof(u) - 1)) <= 0)
+		if ((ul = b64line(u, sizeof(u) - 1)) == -2)
+			goto cancel;
+		if (ul <= 0)
 			goto bad;
 		u[ul] = '\0';
-		/* "user digest" */
+		/* "user digest": the digest after the last space */
 		if ((sp = strrchr((char *)u, ' ')) == NULL)
 			goto bad;
 		snprintf(cuser, sizeof(cuser), "%.*s", (int)(sp - (char *)u),
 		    (char *)u);
-		auth_result(cuser, (char *)chal, (size_t)cl, sp + 1,
-		    strlen(sp + 1));
+		while (*sp == ' ')
+			sp++;
+		auth_result(cuser, sp, strlen(sp), (char *)chal, (size_t)cl);
 	} else
 		out("504 auth type unimplemented (#5.5.1)\r\n");
 	return;
+cancel:
+	out("501 auth exchange canceled (#5.0.0)\r\n");
+	return;
 bad:
 	out("501 malformed auth input (#5.5.4)\r\n");
+}
+
+/* The greeting's name: control/me, as qmail reads it. */
+static void
+me(void)
+{
+	static char	 name[256];
+	const char	*dir = getenv("STANDIN_CONTROL");
+	char		 path[1024];
+	FILE		*f;
+
+	snprintf(path, sizeof(path), "%s/me", dir ? dir : "/var/qmail/control");
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(name, sizeof(name), f) != NULL) {
+		name[strcspn(name, "\r\n")] = '\0';
+		if (name[0] != '\0')
+			hostname = name;
+	}
+	fclose(f);
+}
+
+/* SMTPAUTH, as the AUTH patch reads it. */
+static void
+smtpauth(const char *v)
+{
+	if (v == NULL) {
+		authlogin = authcram = checkargs != NULL;
+		return;
+	}
+	if (v[0] == '!') {
+		authrequired = 1;
+		v++;
+	}
+	if (strcasecmp(v, "-") == 0 || strcasecmp(v, "0") == 0)
+		return;
+	if (strncasecmp(v, "+cram", 5) == 0)
+		authlogin = authcram = 1;
+	else if (strncasecmp(v, "cram", 4) == 0)
+		authcram = 1;
+	else
+		authlogin = 1;
 }
 
 /* Into a qmail queue: local when the domain is in rcpthosts. */
@@ -444,9 +533,9 @@ main(int argc, char *argv[])
 	int		 len;
 
 	if (argc > 1)
-		hostname = argv[1];
-	if (argc > 2)
-		checkargs = argv + 2;
+		checkargs = argv + 1;
+	me();
+	smtpauth(getenv("SMTPAUTH"));
 	relay = getenv("RELAYCLIENT") != NULL;
 	if ((a = getenv("STANDIN_PARENT")) != NULL) {
 		char	comm[64] = "", path[64];
@@ -477,15 +566,23 @@ main(int argc, char *argv[])
 		} else if ((a = arg(line, "EHLO")) != NULL) {
 			strlcpy(helo, a[0] == ' ' ? a + 1 : a, sizeof(helo));
 			outf("250-%s\r\n", hostname);
-			if (checkargs)
-				out("250-AUTH LOGIN PLAIN CRAM-MD5\r\n"
-				    "250-AUTH=LOGIN PLAIN CRAM-MD5\r\n");
 			if (getenv("STANDIN_STARTTLS"))
 				out("250-STARTTLS\r\n");
-			out("250-PIPELINING\r\n250 8BITMIME\r\n");
+			out("250-PIPELINING\r\n250-8BITMIME\r\n");
+			if (authlogin && authcram)
+				out("250-AUTH LOGIN PLAIN CRAM-MD5\r\n");
+			else if (authlogin)
+				out("250-AUTH LOGIN PLAIN\r\n");
+			else if (authcram)
+				out("250-AUTH CRAM-MD5\r\n");
+			out("250 SIZE 0\r\n");
 		} else if ((a = arg(line, "AUTH")) != NULL)
 			auth(a);
 		else if ((a = arg(line, "MAIL FROM:")) != NULL) {
+			if (authrequired && !authed) {
+				out("530 Authorization required (#5.7.1) \r\n");
+				continue;
+			}
 			addrparse(a, sender, sizeof(sender));
 			seenmail = 1;
 			nrcpt = 0;
