@@ -101,7 +101,7 @@ smtp() {	# smtp PORT SRC [swaks options]
 	run smtp "$LPORT" 127.0.0.2 --to friend@elsewhere.test --auth PLAIN \
 	    --auth-user alice --auth-password wrong
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"<** 535 authorization failed"* ]]
+	[[ "$output" == *"<** 535 authentication failed"* ]]
 }
 
 @test "a clean client is exec'd straight through: qmail-smtpd's parent is xinetd" {

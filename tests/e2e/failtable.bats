@@ -7,7 +7,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	T="$BATS_TEST_TMPDIR"
 	printf 'alice s3cret-Horse-9\n' > "$T/users"
-	export CHECKPW_USERS="$T/users"
+	export CHECKPW_USERS="$T/users" AUTHGUARD_CONF=/dev/null
 }
 
 ran() { [ -e "$T/ran" ]; }
@@ -106,13 +106,62 @@ guard() {	# guard PASSWORD OPTIONS... CHECKER: one login
 	printf 'alice letmein\n' > "$T/users"
 	mkdir "$T/s"
 	run -1 guard letmein -s "$T/s" -b "$T/none.cdb" "$TESTTOOLS/checkpw" true
-	[[ "$output" == *"weak password refused (one of the most common passwords)"* ]]
+	[[ "$output" == *"weak password refused from 127.0.0.9 (one of the most common passwords): user alice"* ]]
 }
 
-@test "authguard: checker fails temporarily: 111 passed on" {
+@test "authguard: state full: a new key is refused, a known one still counted" {
+	mkdir "$T/s"
+	# a table at its largest, every entry live: one for alice, the rest
+	# for others (the key is all zeros, as the test wrote the file)
+	python3 - "$T/s/failures" "$(date +%s)" <<'PY'
+import hashlib, hmac, struct, sys
+path, now = sys.argv[1], int(sys.argv[2])
+n = 1 << 19
+key = bytes(32)
+def h(kind, name):
+    d = hmac.new(key, (kind + ":" + name).encode(), hashlib.sha256).digest()
+    return struct.unpack("<Q", d[:8])[0] or 1
+slot = struct.Struct("<QII" + "I" * 64)
+table = bytearray(n * slot.size)
+alice = h("u", "alice")
+for i in range(n):
+    slot.pack_into(table, i * slot.size, (i * 2 + 3) if i != alice & (n - 1) else alice,
+                   now, 1, now, *([0] * 63))
+with open(path, "wb") as f:
+    f.write(b"RGWIN001" + struct.pack("<II", n, n) + key + bytes(128 - 48))
+    f.write(table)
+PY
+	chmod 600 "$T/s/failures"
+	printf 'alice s3cret-Horse-9\nbob Blue-Kettle-Orbit-2\n' > "$T/users"
+	printf 'bob\0Blue-Kettle-Orbit-2\0\0' > "$T/fd3"
+	run -1 env TCPREMOTEIP=127.0.0.9 "$RG_BIN/authguard" -l stderr -s "$T/s" \
+	    "$TESTTOOLS/checkpw" true 3< "$T/fd3"
+	[[ "$output" == *"refused, state full from 127.0.0.9 (no room for a new key: 458752 live keys at most): user bob"* ]]
+	# alice has one failure on file; without an address key she needs no room
+	run -0 env -u TCPREMOTEIP CHECKPW_USERS="$T/users" "$RG_BIN/authguard" -l stderr \
+	    -s "$T/s" -u 2 "$TESTTOOLS/checkpw" true 3< <(printf 'alice\0s3cret-Horse-9\0\0') < /dev/null
+	[[ "$output" == *"ok from unknown: user alice"* ]]
+	run -1 env -u TCPREMOTEIP "$RG_BIN/authguard" -l stderr -s "$T/s" -u 1 \
+	    "$TESTTOOLS/checkpw" true 3< <(printf 'alice\0s3cret-Horse-9\0\0') < /dev/null
+	[[ "$output" == *"locked from unknown (1 failures for the user, 0 from unknown"* ]]
+}
+
+@test "authguard: checker fails temporarily: 111 passed on, and the client gets 535" {
 	mkdir "$T/s"
 	run -111 guard s3cret-Horse-9 -s "$T/s" sh -c 'exit 111'
-	[[ "$output" == *"checker failed with status 111"* ]]
+	[[ "$output" == *"checker failed from 127.0.0.9 (status 111): user alice"* ]]
+	# through the stand-in, which answers as the AUTH patch does
+	run bash -c "printf 'EHLO x\r\nAUTH PLAIN %s\r\nQUIT\r\n' \$(printf '\\0alice\\0s3cret-Horse-9' | base64) |
+	    STANDIN_AUTHSLEEP=0 AUTHGUARD_CONF=/dev/null TCPREMOTEIP=127.0.0.9 \
+	    '$TOOLS/qmail-smtpd-standin' '$RG_BIN/authguard' -l stderr -s '$T/s' sh -c 'exit 111'"
+	[[ "$output" == *"535 authentication failed (#5.7.1)"* ]]
+	[[ "$output" == *"checker failed from 127.0.0.9 (status 111)"* ]]
+}
+
+@test "authguard: no checker named in Plesk's pairs: never runs true" {
+	mkdir "$T/s"
+	run -111 guard anything -s "$T/s" /var/qmail/bin/true authguard true
+	[[ "$output" == *"which accepts every password: set AUTHGUARD_CHECKER"* ]]
 }
 
 @test "poplock: stamp cannot be written: the login goes on" {

@@ -36,11 +36,73 @@ newest() {
 	find "$D/queue" -name 'msg.*' -newer "$D/mark" -type f | head -n 1
 }
 
-@test "EHLO advertises AUTH LOGIN PLAIN CRAM-MD5 and PIPELINING" {
+@test "EHLO answers as the AUTH patch does: PIPELINING, 8BITMIME, AUTH, SIZE" {
 	run smtp 127.0.0.2 --to x@example.test --quit-after EHLO
-	[[ "$output" == *"250-AUTH LOGIN PLAIN CRAM-MD5"* ]]
-	[[ "$output" == *"250-AUTH=LOGIN PLAIN CRAM-MD5"* ]]
-	[[ "$output" == *"250-PIPELINING"* ]]
+	[[ "$output" == *"250-PIPELINING"*"250-8BITMIME"*"250-AUTH LOGIN PLAIN CRAM-MD5"*"250 SIZE 0"* ]]
+	[[ "$output" != *"AUTH="* ]]
+}
+
+# A scripted session straight into the stand-in, with a checker that
+# keeps its descriptor 3 in $T/fd3 and exits with $CODE (or is killed).
+session() {	# session SMTPAUTH LINES...
+	local auth=$1
+	shift
+	cat > "$T/dump" <<SH
+#!/bin/sh
+cat <&3 > "$T/fd3"
+[ "\$CODE" = kill ] && kill -9 \$\$
+exit "\$CODE"
+SH
+	chmod +x "$T/dump"
+	printf '%s\r\n' EHLO\ x "$@" QUIT |
+	    env SMTPAUTH="$auth" STANDIN_AUTHSLEEP=0 "$TOOLS/qmail-smtpd-standin" "$T/dump" true
+}
+
+b64() { printf "$1" | base64 -w0; }
+
+@test "fd 3 holds what the AUTH patch writes: LOGIN and PLAIN, CRAM-MD5 on and off" {
+	T=$BATS_TEST_TMPDIR
+	CODE=0 run session +cram "AUTH LOGIN" "$(b64 alice)" "$(b64 pw-1)"
+	[[ "$output" == *"235 ok, go ahead (#2.0.0)"* ]]
+	[ "$(od -An -c "$T/fd3" | tr -s ' ')" = " a l i c e \0 p w - 1 \0 \0" ]
+	CODE=0 run session "" "AUTH PLAIN $(b64 '\0alice\0pw-2')"
+	[[ "$output" == *"235 ok, go ahead (#2.0.0)"* ]]
+	[ "$(od -An -c "$T/fd3" | tr -s ' ')" = " a l i c e \0 p w - 2 \0" ]
+	[[ "$output" == *"250-AUTH LOGIN PLAIN"$'\r'* ]]
+}
+
+@test "fd 3 for CRAM-MD5 is user, digest, challenge" {
+	T=$BATS_TEST_TMPDIR
+	CODE=0 run session +cram "AUTH CRAM-MD5" "$(b64 'alice 0123456789abcdef0123456789abcdef')"
+	[[ "$output" == *"235 ok, go ahead (#2.0.0)"* ]]
+	tr '\0' '|' < "$T/fd3" > "$T/fields"
+	grep -Eqx 'alice\|0123456789abcdef0123456789abcdef\|<[0-9]+\.[0-9]+@[^>]+>\|' "$T/fields"
+}
+
+@test "any non-zero exit is 535, a killed checker 454, as in the patch" {
+	T=$BATS_TEST_TMPDIR
+	for code in 1 2 111; do
+		CODE=$code run session +cram "AUTH PLAIN $(b64 '\0alice\0pw')"
+		[[ "$output" == *"535 authentication failed (#5.7.1)"* ]]
+	done
+	CODE=kill run session +cram "AUTH PLAIN $(b64 '\0alice\0pw')"
+	[[ "$output" == *"454 oops, problem with child and I can't auth (#4.3.0)"* ]]
+}
+
+@test "SMTPAUTH: none, CRAM-MD5 only, and required before MAIL" {
+	T=$BATS_TEST_TMPDIR
+	CODE=0 run session - "AUTH PLAIN $(b64 '\0alice\0pw')"
+	[[ "$output" == *"503 auth not available (#5.3.3)"* ]]
+	[[ "$output" != *"AUTH "* ]]
+	CODE=0 run session cram "AUTH PLAIN $(b64 '\0alice\0pw')"
+	[[ "$output" == *"250-AUTH CRAM-MD5"* ]]
+	[[ "$output" == *"504 auth type unimplemented (#5.5.1)"* ]]
+	CODE=0 run session '!' "MAIL FROM:<a@example.org>"
+	[[ "$output" == *"530 Authorization required (#5.7.1)"* ]]
+	CODE=0 run session '!' "AUTH PLAIN $(b64 '\0alice\0pw')" "MAIL FROM:<a@example.org>"
+	[[ "$output" == *"235 ok"*"250 ok"* ]]
+	CODE=0 run session +cram "AUTH LOGIN" "*"
+	[[ "$output" == *"501 auth exchange canceled (#5.0.0)"* ]]
 }
 
 @test "a stranger may not relay: 553 for a domain outside rcpthosts" {
@@ -91,12 +153,12 @@ newest() {
 	run smtp 127.0.0.2 --to someone@elsewhere.test --auth CRAM-MD5 \
 	    --auth-user alice --auth-password wrong
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"535 authorization failed"* ]]
+	[[ "$output" == *"535 authentication failed"* ]]
 }
 
 @test "a wrong password is refused with 535 and does not relay" {
 	run smtp 127.0.0.2 --to someone@elsewhere.test --auth LOGIN \
 	    --auth-user test --auth-password 54321
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"<** 535 authorization failed (#5.7.0)"* ]]
+	[[ "$output" == *"<** 535 authentication failed (#5.7.1)"* ]]
 }
