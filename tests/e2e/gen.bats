@@ -30,7 +30,7 @@ setup() {
 	run "$GEN" -d tests/fixtures/services.d chain mx
 	[ "$output" = "/opt/relaygate/bin/relaygate -x /etc/relaygate/mx.cdb -p /var/lib/relaygate/pop -e 600 /opt/relaygate/bin/rblskip -D -n 127.0.0.1:5353 -T 2000 -a allow.example -r zen.example -r list2.example=127.0.0.2,127.0.0.4-11 /opt/relaygate/bin/authfirst /opt/qmail/bin/qmail-smtpd mx.example.com /opt/relaygate/bin/authguard /opt/qmail/bin/checkpw /opt/qmail/bin/true" ]
 	run "$GEN" chain smtp-alt
-	[ "$output" = "/var/qmail/bin/relaygate -x /etc/relaygate/smtp.cdb -p /var/lib/relaygate/pop /var/qmail/bin/authfirst -m always /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth /var/qmail/bin/true /var/qmail/bin/cmd5checkpw /var/qmail/bin/true" ]
+	[ "$output" = "/var/qmail/bin/relaygate -x /etc/relaygate/smtp.cdb -p /var/lib/relaygate/pop /var/qmail/bin/authfirst -m always /var/qmail/bin/qmail-smtpd /var/qmail/bin/authguard /var/qmail/bin/true /var/qmail/bin/authguard /var/qmail/bin/true" ]
 }
 
 @test "systemd-analyze verify accepts the generated units" {

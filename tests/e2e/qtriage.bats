@@ -85,15 +85,19 @@ count() { "${QT[@]}" list "$@" | grep -c ' GMT  #' || true; }
 
 @test "who: the client addresses joined with AUTH log lines name the account" {
 	cat > "$T/mail.log" <<'LOG'
-Nov 28 10:00:01 mx authguard: pid 12: test from 86.107.221.138: ok
-Nov 28 10:00:02 mx authguard: pid 13: test from 86.107.221.138: ok, weak password (one of the most common passwords)
-Nov 28 10:00:03 mx authguard: pid 14: alice from 192.0.2.10: bad password
+Nov 28 10:00:01 mx authguard: pid 12: ok from 86.107.221.138: user test
+Nov 28 10:00:02 mx authguard: pid 13: ok, weak password from 86.107.221.138 (one of the most common passwords): user test
+Nov 28 10:00:03 mx authguard: pid 14: bad password from 192.0.2.10: user alice
+Nov 28 10:00:05 mx authguard: pid 16: bad password from 192.0.2.10: user mallory from 86.107.221.138: ok
+Nov 28 10:00:06 mx authguard: pid 17: ok from 2001:db8::7: user carol
 Nov 28 10:00:04 mx authfirst: pid 15: 86.107.221.138: gated: zen: Listed, auth test, 0 MAIL refused, 1 bytes in, 2 out, quit
 Jul 22 19:40:46 ulise smtp_auth: SMTP user test : /var/qmail/mailnames/example.com/test logged in from unknown [86.107.221.138]
 LOG
 	run "${QT[@]}" who "$T/mail.log"
 	[[ "$output" == *"86.107.221.138: 11 messages"* ]]
 	[[ "$output" == *"  logged in as test (2 times)"* ]]
+	# a failed login whose user name forges an "ok" names nobody
+	[[ "$output" != *"mallory"* ]]
 	[[ "$output" == *"192.0.2.10: 1 messages"* ]]
 	[[ "$output" == *"accounts named in the messages' Received lines:"* ]]
 	[[ "$output" == *"  test: 11 messages"* ]]

@@ -30,7 +30,7 @@ setup_file() {
 		    --helo pc.example.test --from alice@example.test --to bob@example.test \
 		    --auth PLAIN --auth-user alice --auth-password s3cret-Horse-9 > /dev/null 2>&1
 	done
-	wait_grep "$Z/mail.log" 'alice from 127\.0\.0\.1: ok'
+	wait_grep "$Z/mail.log" 'ok from 127\.0\.0\.1: user alice'
 }
 
 teardown_file() {

@@ -47,6 +47,6 @@ teardown_file() {
 	grep -q '^235 ' "$T/out"
 	grep -q '^250 ok .* qp ' "$T/out"
 	grep -q 'rblskip: pid [0-9]*: 127.0.0.2: defer 451' "$T/err"
-	grep -q 'authguard: pid [0-9]*: alice from 127.0.0.2: ok' "$T/err"
+	grep -q 'authguard: pid [0-9]*: ok from 127.0.0.2: user alice$' "$T/err"
 	! grep -q '^==[0-9]*==' "$T/err"
 }
