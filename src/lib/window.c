@@ -32,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -71,7 +72,11 @@ win_hash(const unsigned char *key, const char *kind, const char *name)
 	unsigned int	mdlen = 0;
 	size_t		n = 0, i;
 	uint64_t	h = 0;
+	static int	ready;
 
+	/* SHA-256 needs no configuration: do not read openssl.cnf */
+	if (!ready++)
+		OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	for (i = 0; kind[i] && n < sizeof(msg) - 1; i++)
 		msg[n++] = (unsigned char)kind[i];
 	msg[n++] = ':';
