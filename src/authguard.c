@@ -21,6 +21,7 @@
 
 #include "lib/client.h"
 #include "lib/guard.h"
+#include "lib/kv.h"
 #include "lib/ip.h"
 #include "lib/log.h"
 #include "lib/window.h"
@@ -102,19 +103,6 @@ static const char *const settings[] = { "AUTHGUARD_STATE", "AUTHGUARD_BANNED",
     "AUTHGUARD_WINDOW", "AUTHGUARD_V4PREFIX", "AUTHGUARD_V6PREFIX",
     "AUTHGUARD_WEAK", NULL };
 
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		*--e = '\0';
-	return s;
-}
-
 /*
  * Settings: options over environment over the file over defaults.  The
  * file is NAME = value lines; a line that is not one, an unknown name or
@@ -125,7 +113,7 @@ static void
 conf_load(struct conf *c)
 {
 	const char	*file = getenv("AUTHGUARD_CONF"), *v, *why;
-	char		 line[1100], *eq, *name;
+	char		 line[1100], *name, *v0;
 	unsigned long	 lineno = 0;
 	FILE		*f;
 	int		 i;
@@ -142,16 +130,12 @@ conf_load(struct conf *c)
 			if (strchr(line, '\n') == NULL && !feof(f))
 				log_fatal(100, "fatal: %s:%lu: line too long",
 				    file, lineno);
-			line[strcspn(line, "\r\n")] = '\0';
-			name = trim(line);
-			if (name[0] == '#' || name[0] == '\0')
+			if ((i = kv_split(line, &name, &v0)) == 0)
 				continue;
-			if ((eq = strchr(name, '=')) == NULL)
+			if (i == -1)
 				log_fatal(100, "fatal: %s:%lu: want NAME = value",
 				    file, lineno);
-			*eq = '\0';
-			name = trim(name);
-			if ((why = conf_set(c, name, trim(eq + 1))) != NULL)
+			if ((why = conf_set(c, name, v0)) != NULL)
 				log_fatal(100, "fatal: %s:%lu: %s: %s", file,
 				    lineno, name, strcmp(why, "unknown") == 0 ?
 				    "unknown setting" : why);

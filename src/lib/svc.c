@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kv.h"
 #include "svc.h"
 
 enum kind { WORD, PATH, NUM, WORDS, TEXT, CHOICE };
@@ -99,20 +100,6 @@ svc_free(struct svc *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static char *
-trim(char *s)
-{
-	char	*e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	    e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 static int
 value_check(enum svc_key k, const char *v, char *err, size_t n)
 {
@@ -188,7 +175,7 @@ int
 svc_parse(FILE *in, const char *file, struct svc *s, const struct svc *base,
     FILE *diag)
 {
-	char		*line = NULL, *k, *v, *eq, err[512];
+	char		*line = NULL, *k, *v, err[512];
 	const char	*slash;
 	size_t		 cap = 0;
 	unsigned long	 lineno = 0;
@@ -198,18 +185,14 @@ svc_parse(FILE *in, const char *file, struct svc *s, const struct svc *base,
 	strlcpy(s->file, file, sizeof(s->file));
 	while (getline(&line, &cap, in) != -1) {
 		lineno++;
-		k = trim(line);
-		if (*k == '\0' || *k == '#')
+		if ((i = kv_split(line, &k, &v)) == 0)
 			continue;
-		if ((eq = strchr(k, '=')) == NULL) {
+		if (i == -1) {
 			fprintf(diag, "%s:%lu: expected \"key = value\"\n",
 			    file, lineno);
 			bad++;
 			continue;
 		}
-		*eq = '\0';
-		k = trim(k);
-		v = trim(eq + 1);
 		for (i = 0; i < K_COUNT; i++)
 			if (strcmp(keys[i].name, k) == 0)
 				break;
