@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +25,24 @@
 
 #define USAGE \
 "usage: qtriage [-q queuedir] stat [-o minutes] [-m max]\n" \
-"       qtriage [-q queuedir] list|top|yank [filters] [-n count] [-F text|tsv|json] [-y] [-d dir]\n" \
+"       qtriage [-q queuedir] list [-Q] [filters]\n" \
+"       qtriage [-q queuedir] top|yank [filters] [-n count] [-F text|tsv|json] [-y] [-d dir]\n" \
 "       qtriage [-q queuedir] who [filters] logfile ...\n" \
 "       qtriage [-q queuedir] show|path id\n" \
 "       qtriage [-q queuedir] restore [-d dir] | check\n" \
-"filters: -f sender -r recipient -i clientip -h helo -p regex -o minutes -u uid"
+"filters: -f sender -r recipient -i clientip -h helo -p regex -o minutes -u uid|user"
 
-#define DIMS		6
+#define DIMS		9
 #define KEYCAP		20000	/* distinct values kept per dimension */
 
 static const char *dimname[DIMS] = {
 	"client address", "HELO", "sender", "AUTH user", "subject",
-	"recipient domain"
+	"recipient domain", "remote info (unverified: ident or AUTH=)",
+	"local user (sendmail, qmail-inject)", "PHP script (uid:script)"
 };
 static const char *dimkey[DIMS] = {
-	"client", "helo", "sender", "user", "subject", "domain"
+	"client", "helo", "sender", "user", "subject", "domain", "rinfo",
+	"local", "script"
 };
 
 struct filter {
@@ -58,6 +62,7 @@ struct counter {
 
 static struct filter	 flt = { .older = -1, .uid = -1 };
 static time_t		 now;
+static int		 qread;		/* list -Q: qmail-qread's messages */
 
 static void
 usage(void)
@@ -76,15 +81,20 @@ contains(const char *hay, const char *needle)
 static int
 grep_mess(struct queue *q, const struct qmsg *m)
 {
-	char	 path[1100], line[8192];
+	char	*line = NULL;
+	size_t	 cap = 0;
 	FILE	*f;
-	int	 hit = 0;
+	int	 fd, hit = 0;
 
-	queue_path(q, "mess", m->id, 1, path, sizeof(path));
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = queue_openat(q, "mess", m->id, 1)) == -1)
 		return 0;
-	while (!hit && fgets(line, sizeof(line), f) != NULL)
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (!hit && getline(&line, &cap, f) != -1)
 		hit = regexec(&flt.re, line, 0, NULL, 0) == 0;
+	free(line);
 	fclose(f);
 	return hit;
 }
@@ -152,6 +162,33 @@ stat_one(struct queue *q, struct qmsg *m, void *arg)
 	return 0;
 }
 
+/* Entries of sub, as qmail-qstat counts them: names, not contents. */
+static unsigned long
+entries(struct queue *q, const char *sub)
+{
+	unsigned long	 n = 0;
+	unsigned int	 s;
+	int		 k = queue_sub(sub), split = queue_split(q, k), fd;
+	DIR		*d;
+	struct dirent	*de;
+
+	for (s = 0; s < (split ? q->split : 1); s++) {
+		if ((fd = queue_dir(q, k, split ? (long)s : -1)) == -1 ||
+		    (fd = dup(fd)) == -1)
+			continue;
+		if ((d = fdopendir(fd)) == NULL) {
+			close(fd);
+			continue;
+		}
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				n++;
+		closedir(d);
+	}
+	return n;
+}
+
 static int
 cmd_stat(struct queue *q, long max)
 {
@@ -164,8 +201,10 @@ cmd_stat(struct queue *q, long max)
 	memset(&s, 0, sizeof(s));
 	s.older = flt.older;
 	queue_scan(q, stat_one, &s);
-	printf("messages in queue: %lu\n", s.mess + s.todo);
-	printf("messages in queue but not yet preprocessed: %lu\n", s.todo);
+	/* qmail-qstat's two lines: a message still arriving is in mess/ */
+	printf("messages in queue: %lu\n", entries(q, "mess"));
+	printf("messages in queue but not yet preprocessed: %lu\n",
+	    entries(q, "todo"));
 	printf("by age:\n");
 	for (i = 0; i < 6; i++)
 		printf("  %-18s %lu\n", label[i], s.age[i]);
@@ -173,11 +212,12 @@ cmd_stat(struct queue *q, long max)
 	    s.remote);
 	printf("bouncing: %lu\n", s.bouncing);
 	if (max >= 0 && (long)s.over > max) {
-		printf("ALERT: %lu messages%s%s%s, more than %ld\n", s.over,
-		    flt.older >= 0 ? " older than " : "",
-		    flt.older >= 0 ? "" : "", flt.older >= 0 ? "" : "", max);
 		if (flt.older >= 0)
-			printf("(older than %ld minutes)\n", flt.older);
+			printf("ALERT: %lu messages older than %ld minutes, "
+			    "more than %ld\n", s.over, flt.older, max);
+		else
+			printf("ALERT: %lu messages, more than %ld\n", s.over,
+			    max);
 		return 1;
 	}
 	return 0;
@@ -198,7 +238,7 @@ list_one(struct queue *q, struct qmsg *m, void *arg)
 	char	date[64];
 	int	i;
 
-	if (!matches(q, m))
+	if ((qread && !m->preprocessed) || !matches(q, m))
 		return 0;
 	queue_date(m->qtime, date, sizeof(date));
 	printf("%s GMT  #%lu  %lld  <", date, m->id,
@@ -289,6 +329,52 @@ count(struct counter *c, const char *raw)
 	}
 }
 
+/* Where a message came from, for the "client address" grouping. */
+static const char *
+client(const struct qmsg *m)
+{
+	switch (m->origin) {
+	case Q_NETWORK:
+		return m->ip[0] ? m->ip : "(network, no qmail-smtpd line)";
+	case Q_LOCAL:
+		return "(local)";
+	case Q_ALIAS:
+		return "(forwarded)";
+	case Q_BOUNCE:
+		return "(bounce)";
+	default:
+		return "(unknown origin)";
+	}
+}
+
+/*
+ * A local uid as an admin reads it: "alice (uid 10003, home
+ * /var/www/vhosts/example.com)".  Looked up once per uid.
+ */
+static const char *
+localuser(long uid)
+{
+	static struct {
+		long	uid;
+		char	text[Q_TEXTMAX];
+	}		 cache[64];
+	static size_t	 ncache;
+	struct passwd	*pw;
+	size_t		 i;
+
+	for (i = 0; i < ncache; i++)
+		if (cache[i].uid == uid)
+			return cache[i].text;
+	i = ncache < 64 ? ncache++ : (size_t)uid % 64;
+	cache[i].uid = uid;
+	if ((pw = getpwuid((uid_t)uid)) != NULL)
+		snprintf(cache[i].text, sizeof(cache[i].text), "%s (uid %ld, "
+		    "home %s)", pw->pw_name, uid, pw->pw_dir);
+	else
+		snprintf(cache[i].text, sizeof(cache[i].text), "uid %ld", uid);
+	return cache[i].text;
+}
+
 struct top {
 	struct counter	 dim[DIMS];
 	unsigned long	 matched, total;
@@ -321,7 +407,7 @@ top_one(struct queue *q, struct qmsg *m, void *arg)
 	t->matched++;
 	if (!m->headers)
 		queue_headers(q, m);
-	count(&t->dim[0], m->uid >= 0 && m->ip[0] == '\0' ? "(local)" : m->ip);
+	count(&t->dim[0], client(m));
 	count(&t->dim[1], m->helo);
 	count(&t->dim[2], m->sender[0] ? m->sender : "<>");
 	count(&t->dim[3], m->user);
@@ -330,6 +416,9 @@ top_one(struct queue *q, struct qmsg *m, void *arg)
 		at = strrchr(m->rcpt[i].addr, '@');
 		count(&t->dim[5], at ? at + 1 : m->rcpt[i].addr);
 	}
+	count(&t->dim[6], m->rinfo);
+	count(&t->dim[7], m->origin == Q_LOCAL ? localuser(m->uid) : "");
+	count(&t->dim[8], m->script);
 	return 0;
 }
 
@@ -408,6 +497,11 @@ cmd_top(struct queue *q, size_t limit, const char *fmt)
 				printf("%s\t%s\t%lu\n", dimkey[d], e[i].key,
 				    e[i].n);
 		} else {
+			if (d >= 6 && (n == 0 || (n == 1 &&
+			    strcmp(e[0].key, "(none)") == 0))) {
+				free(e);
+				continue;	/* nothing of the kind here */
+			}
 			printf("\n%-40s %8s\n", dimname[d], "messages");
 			for (i = 0; i < n && i < limit; i++)
 				printf("  %-38.38s %8lu\n", e[i].key, e[i].n);
@@ -582,23 +676,24 @@ static const char *subs[] = { "mess", "info", "local", "remote", "bounce",
     "todo", "intd", NULL };
 
 static int
-path_of(const struct queue *q, const char *sub, unsigned long id, char *buf,
+path_of(struct queue *q, const char *sub, unsigned long id, char *buf,
     size_t n)
 {
-	int	split = strcmp(sub, "bounce") != 0 &&
-	    ((strcmp(sub, "todo") != 0 && strcmp(sub, "intd") != 0) ||
-	    q->bigtodo);
+	struct stat	st;
+	int		split = queue_split(q, queue_sub(sub));
 
 	queue_path(q, sub, id, split, buf, n);
-	return access(buf, F_OK) == 0;
+	return queue_statat(q, sub, id, split, &st) == 0;
 }
 
 static int
 cmd_show(struct queue *q, const char *arg, int headers)
 {
-	char		 path[1100], line[4096];
+	char		 path[1100], *line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 len;
 	unsigned long	 id;
-	int		 i, found = 0;
+	int		 i, fd, found = 0;
 	char		*end;
 	FILE		*f;
 
@@ -616,15 +711,20 @@ cmd_show(struct queue *q, const char *arg, int headers)
 	}
 	if (!headers)
 		return 0;
-	path_of(q, "mess", id, path, sizeof(path));
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = queue_openat(q, "mess", id, 1)) == -1 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		fprintf(stderr, "qtriage: fatal: unable to read message #%lu: "
+		    "%s\n", id, strerror(errno));
 		return 111;
+	}
 	putchar('\n');
-	while (fgets(line, sizeof(line), f) != NULL && line[0] != '\n') {
-		printable(line[strlen(line) - 1] == '\n' ?
-		    (line[strlen(line) - 1] = '\0', line) : line);
+	while ((len = getline(&line, &cap, f)) > 0 && line[0] != '\n') {
+		if (line[len - 1] == '\n')
+			line[len - 1] = '\0';
+		printable(line);
 		putchar('\n');
 	}
+	free(line);
 	fclose(f);
 	return 0;
 }
@@ -649,97 +749,209 @@ collect(struct queue *q, struct qmsg *m, void *arg)
 	return 0;
 }
 
+static void __attribute__((noreturn))
+fatal(const char *what, const char *name)
+{
+	fprintf(stderr, "qtriage: fatal: %s %s: %s\n", what, name,
+	    strerror(errno));
+	exit(111);
+}
+
 /* qmail-send holds lock/sendmutex while it runs. */
 static int
 sendmutex(const struct queue *q)
 {
-	char	path[1100];
-	int	fd;
+	int	dfd, fd;
 
-	snprintf(path, sizeof(path), "%s/lock/sendmutex", q->dir);
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
-		fprintf(stderr, "qtriage: fatal: unable to open %s: %s\n", path,
-		    strerror(errno));
-		exit(111);
-	}
+	if ((dfd = openat(q->dirfd, "lock", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 || (fd = openat(dfd, "sendmutex",
+	    O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		fatal("unable to open", "lock/sendmutex");
+	close(dfd);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		fprintf(stderr, "qtriage: fatal: qmail-send is running (it "
-		    "holds %s): stop it first\n", path);
+		    "holds %s/lock/sendmutex): stop it first\n", q->dir);
 		exit(111);
 	}
 	return fd;
 }
 
-static void
-mkparents(const char *base, const char *rel, const char *modesrc)
+/*
+ * The yank directory: ours (owned by whoever runs qtriage, writable by
+ * nobody else), opened once; everything in it is reached from this
+ * descriptor, so a directory swapped in by someone else is refused and a
+ * link in it is never followed.
+ */
+static int
+yankdir_open(const char *dir, int create)
 {
-	char		 p[2300], src[2300], *s;
-	struct stat	 st;
+	struct stat	st;
+	int		fd;
 
-	snprintf(p, sizeof(p), "%s/%s", base, rel);
-	for (s = p + strlen(base) + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		snprintf(src, sizeof(src), "%s/%s", modesrc, p + strlen(base) +
-		    1);
-		if (mkdir(p, 0700) == 0 && stat(src, &st) == 0) {
-			chmod(p, st.st_mode & 07777);
-			chown(p, st.st_uid, st.st_gid);
-		}
-		*s = '/';
+	if (create && mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("unable to create", dir);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		fatal("unable to open", dir);
+	if (fstat(fd, &st) == -1)
+		fatal("unable to read", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		fprintf(stderr, "qtriage: fatal: %s is not ours (owner %lu, "
+		    "mode %o): refused\n", dir, (unsigned long)st.st_uid,
+		    (unsigned int)(st.st_mode & 07777));
+		exit(111);
 	}
+	return fd;
+}
+
+/*
+ * A message file's place, the same inside the queue and the yank
+ * directory: sub, then the split for split subdirectories.  "mess/3/12"
+ * and "bounce/12" are the only shapes a manifest may hold.
+ */
+struct place {
+	int		sub;
+	long		split;		/* -1: flat */
+	unsigned long	id;
+	char		rel[64], name[24];
+};
+
+static int
+place_parse(struct queue *q, const char *rel, struct place *p)
+{
+	char		 sub[16], *end;
+	const char	*slash = strchr(rel, '/');
+	size_t		 n;
+
+	if (slash == NULL || (n = (size_t)(slash - rel)) >= sizeof(sub))
+		return -1;
+	memcpy(sub, rel, n);
+	sub[n] = '\0';
+	if ((p->sub = queue_sub(sub)) < 0)
+		return -1;
+	p->split = -1;
+	if (queue_split(q, p->sub)) {
+		if (!isdigit((unsigned char)slash[1]))
+			return -1;
+		p->split = strtol(slash + 1, &end, 10);
+		if (*end != '/' || p->split >= (long)q->split)
+			return -1;
+		slash = end;
+	}
+	if (!isdigit((unsigned char)slash[1]))
+		return -1;
+	errno = 0;
+	p->id = strtoul(slash + 1, &end, 10);
+	if (*end != '\0' || errno != 0 ||
+	    (p->split >= 0 && (long)(p->id % q->split) != p->split))
+		return -1;
+	snprintf(p->name, sizeof(p->name), "%lu", p->id);
+	strlcpy(p->rel, rel, sizeof(p->rel));
+	return 0;
+}
+
+static void
+place_of(struct queue *q, int sub, unsigned long id, struct place *p)
+{
+	p->sub = sub;
+	p->id = id;
+	p->split = queue_split(q, sub) ? (long)(id % q->split) : -1;
+	snprintf(p->name, sizeof(p->name), "%lu", id);
+	if (p->split >= 0)
+		snprintf(p->rel, sizeof(p->rel), "%s/%ld/%lu", queue_subs[sub],
+		    p->split, id);
+	else
+		snprintf(p->rel, sizeof(p->rel), "%s/%lu", queue_subs[sub], id);
+}
+
+/* The directory of p under the yank directory; made, with the queue's
+ * own modes and owners, when create is set.  -1 when it is not there. */
+static int
+yank_at(struct queue *q, int yfd, const struct place *p, int create)
+{
+	struct stat	st;
+	char		num[24];
+	int		fd, sfd;
+
+	if (create && mkdirat(yfd, queue_subs[p->sub], 0700) == 0 &&
+	    queue_dir(q, p->sub, -1) != -1 &&
+	    fstat(queue_dir(q, p->sub, -1), &st) == 0) {
+		fd = openat(yfd, queue_subs[p->sub], O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (fd != -1) {
+			(void)!fchown(fd, st.st_uid, st.st_gid);
+			fchmod(fd, st.st_mode & 07777);
+			close(fd);
+		}
+	}
+	if ((fd = openat(yfd, queue_subs[p->sub], O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1 || p->split < 0)
+		return fd;
+	snprintf(num, sizeof(num), "%ld", p->split);
+	if (create && mkdirat(fd, num, 0700) == 0 &&
+	    queue_dir(q, p->sub, p->split) != -1 &&
+	    fstat(queue_dir(q, p->sub, p->split), &st) == 0 &&
+	    (sfd = openat(fd, num, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) != -1) {
+		(void)!fchown(sfd, st.st_uid, st.st_gid);
+		fchmod(sfd, st.st_mode & 07777);
+		close(sfd);
+	}
+	sfd = openat(fd, num, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(fd);
+	return sfd;
 }
 
 static int
 cmd_yank(struct queue *q, const char *dir, int really)
 {
 	struct ids	 v = { NULL, 0 };
-	char		 path[1100], rel[256], dst[4096], man[4096];
+	struct place	 p;
+	char		 path[1100];
 	size_t		 i;
-	int		 k, lockfd = -1, moved = 0;
+	int		 k, lockfd = -1, moved = 0, yfd = -1, mfd, dfd;
 	FILE		*mf = NULL;
 
 	if (really)
 		lockfd = sendmutex(q);
 	queue_scan(q, collect, &v);
 	if (really) {
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-			fprintf(stderr, "qtriage: fatal: unable to create %s: "
-			    "%s\n", dir, strerror(errno));
-			return 111;
-		}
-		snprintf(man, sizeof(man), "%s/manifest", dir);
-		if ((mf = fopen(man, "a")) == NULL) {
-			fprintf(stderr, "qtriage: fatal: unable to write %s: "
-			    "%s\n", man, strerror(errno));
-			return 111;
-		}
+		yfd = yankdir_open(dir, 1);
+		if ((mfd = openat(yfd, "manifest", O_WRONLY | O_APPEND | O_CREAT |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1 ||
+		    (mf = fdopen(mfd, "a")) == NULL)
+			fatal("unable to write", "manifest");
 	}
 	for (i = 0; i < v.n; i++) {
 		for (k = 0; subs[k]; k++) {
 			if (!path_of(q, subs[k], v.id[i], path, sizeof(path)))
 				continue;
-			strlcpy(rel, path + strlen(q->dir) + 1, sizeof(rel));
 			if (!really) {
 				printf("would move %s\n", path);
 				continue;
 			}
-			mkparents(dir, rel, q->dir);
-			snprintf(dst, sizeof(dst), "%s/%s", dir, rel);
-			if (rename(path, dst) == -1) {
+			place_of(q, queue_sub(subs[k]), v.id[i], &p);
+			if ((dfd = yank_at(q, yfd, &p, 1)) == -1 ||
+			    renameat(queue_dir(q, p.sub, p.split), p.name, dfd,
+			    p.name) == -1) {
 				fprintf(stderr, "qtriage: warning: unable to "
 				    "move %s: %s\n", path, strerror(errno));
+				if (dfd != -1)
+					close(dfd);
 				continue;
 			}
-			fprintf(mf, "%lu %s\n", v.id[i], rel);
+			close(dfd);
+			fprintf(mf, "%lu %s\n", v.id[i], p.rel);
 			moved++;
 		}
 	}
 	if (really) {
 		if (fflush(mf) != 0 || fsync(fileno(mf)) != 0 || fclose(mf) != 0)
-			fprintf(stderr, "qtriage: warning: %s: %s\n", man,
-			    strerror(errno));
+			fprintf(stderr, "qtriage: warning: %s/manifest: %s\n",
+			    dir, strerror(errno));
 		printf("yanked %zu messages (%d files) into %s\n", v.n, moved,
 		    dir);
+		close(yfd);
 		close(lockfd);
 	} else
 		printf("%zu messages would be yanked into %s (dry run: -y "
@@ -748,71 +960,81 @@ cmd_yank(struct queue *q, const char *dir, int really)
 	return 0;
 }
 
-static void
-rmdirs(const char *base, const char *rel)
-{
-	char	p[2300], *s;
-
-	snprintf(p, sizeof(p), "%s/%s", base, rel);
-	while ((s = strrchr(p, '/')) != NULL && strlen(p) > strlen(base)) {
-		*s = '\0';
-		if (strlen(p) <= strlen(base) || rmdir(p) == -1)
-			break;
-	}
-}
-
 static int
 cmd_restore(struct queue *q, const char *dir)
 {
-	char		 man[4096], line[512], src[4096], dst[4096];
-	char		*rel;
+	struct place	 p;
+	char		 line[512], num[24];
 	FILE		*mf;
-	int		 lockfd, back = 0, bad = 0;
+	int		 lockfd, yfd, mfd, dfd, qfd, back = 0, bad = 0;
 
 	lockfd = sendmutex(q);
-	snprintf(man, sizeof(man), "%s/manifest", dir);
-	if ((mf = fopen(man, "re")) == NULL) {
-		fprintf(stderr, "qtriage: fatal: unable to read %s: %s\n", man,
-		    strerror(errno));
-		return 111;
-	}
+	yfd = yankdir_open(dir, 0);
+	if ((mfd = openat(yfd, "manifest", O_RDONLY | O_NOFOLLOW | O_CLOEXEC))
+	    == -1 || (mf = fdopen(mfd, "r")) == NULL)
+		fatal("unable to read", "manifest");
 	while (fgets(line, sizeof(line), mf) != NULL) {
+		char *rel;
+
 		line[strcspn(line, "\n")] = '\0';
-		if ((rel = strchr(line, ' ')) == NULL || strstr(rel, "..")) {
+		if ((rel = strchr(line, ' ')) == NULL ||
+		    place_parse(q, rel + 1, &p) == -1) {
+			fprintf(stderr, "qtriage: warning: not a queue file in "
+			    "the manifest: %.100s\n", line);
 			bad++;
 			continue;
 		}
-		rel++;
-		snprintf(src, sizeof(src), "%s/%s", dir, rel);
-		snprintf(dst, sizeof(dst), "%s/%s", q->dir, rel);
-		if (access(dst, F_OK) == 0 || rename(src, dst) == -1) {
+		dfd = yank_at(q, yfd, &p, 0);
+		qfd = queue_dir(q, p.sub, p.split);
+		/* never over a file the queue has again */
+		if (dfd == -1 || qfd == -1 || renameat2(dfd, p.name, qfd,
+		    p.name, RENAME_NOREPLACE) == -1) {
 			fprintf(stderr, "qtriage: warning: unable to put %s "
-			    "back\n", rel);
+			    "back: %s\n", p.rel, strerror(errno));
+			if (dfd != -1)
+				close(dfd);
 			bad++;
 			continue;
 		}
-		rmdirs(dir, rel);
+		close(dfd);
+		/* empty directories go; full ones fail and stay */
+		if (p.split >= 0 && (dfd = openat(yfd, queue_subs[p.sub],
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1) {
+			snprintf(num, sizeof(num), "%ld", p.split);
+			unlinkat(dfd, num, AT_REMOVEDIR);
+			close(dfd);
+		}
+		unlinkat(yfd, queue_subs[p.sub], AT_REMOVEDIR);
 		back++;
 	}
 	fclose(mf);
 	if (bad == 0) {
-		unlink(man);
+		unlinkat(yfd, "manifest", 0);
 		rmdir(dir);
 	}
 	printf("restored %d files from %s%s\n", back, dir, bad ?
 	    " (some could not be put back: see above)" : "");
+	close(yfd);
 	close(lockfd);
 	return bad ? 111 : 0;
 }
+
+/*
+ * Consistency as qmail itself sees it.  Not damage: a message qmail-queue
+ * is still writing (mess/ without todo/ or info/; qmail-send removes one
+ * whose writer died after 36 hours, and so only then is it reported),
+ * and one qmail-send is sorting (todo/ and info/ both).
+ */
+#define OSSIFIED	129600	/* qmail-send's 36 hours */
 
 static int
 cmd_check(struct queue *q)
 {
 	char		 path[4096], other[4096];
 	unsigned int	 s;
-	unsigned long	 id, problems = 0, files = 0;
+	unsigned long	 id, problems = 0, files = 0, arriving = 0;
 	struct stat	 st;
-	int		 k;
+	int		 k, fd;
 	DIR		*d;
 	struct dirent	*de;
 	static const char *split_subs[] = { "mess", "info", "local", "remote",
@@ -822,11 +1044,17 @@ cmd_check(struct queue *q)
 		for (s = 0; s < q->split; s++) {
 			snprintf(path, sizeof(path), "%s/%s/%u", q->dir,
 			    split_subs[k], s);
-			if ((d = opendir(path)) == NULL) {
+			d = NULL;
+			if ((fd = queue_dir(q, queue_sub(split_subs[k]),
+			    (long)s)) == -1 || (fd = dup(fd)) == -1 ||
+			    (d = fdopendir(fd)) == NULL) {
+				if (fd != -1 && d == NULL)
+					close(fd);
 				printf("%s: missing split directory\n", path);
 				problems++;
 				continue;
 			}
+			rewinddir(d);
 			while ((de = readdir(d)) != NULL) {
 				char *end;
 
@@ -847,22 +1075,28 @@ cmd_check(struct queue *q)
 					problems++;
 				}
 				if (k == 0) {
-					if (stat(path, &st) == 0 &&
-					    st.st_ino != id) {
+					if (fstatat(dirfd(d), de->d_name, &st,
+					    AT_SYMLINK_NOFOLLOW) == -1)
+						continue;	/* just went */
+					if (st.st_ino != id) {
 						printf("%s: name is not its inode "
 						    "(%lu)\n", path,
 						    (unsigned long)st.st_ino);
 						problems++;
 					}
-					queue_path(q, "info", id, 1, other,
-					    sizeof(other));
-					if (access(other, F_OK) == -1 &&
-					    !path_of(q, "todo", id, other,
-					    sizeof(other))) {
-						printf("%s: neither preprocessed "
-						    "nor in todo\n", path);
-						problems++;
+					if (path_of(q, "info", id, other,
+					    sizeof(other)) || path_of(q, "todo",
+					    id, other, sizeof(other)))
+						continue;
+					if (now - st.st_atime <= OSSIFIED) {
+						arriving++;
+						continue;
 					}
+					printf("%s: left by a qmail-queue that "
+					    "died (neither preprocessed nor in "
+					    "todo for 36 hours; a running "
+					    "qmail-send removes it)\n", path);
+					problems++;
 				} else if (!path_of(q, "mess", id, other,
 				    sizeof(other))) {
 					printf("%s: orphan: no message file\n",
@@ -872,7 +1106,10 @@ cmd_check(struct queue *q)
 			}
 			closedir(d);
 		}
-	printf("%lu files, %lu problems\n", files, problems);
+	printf("%lu files, %lu problems", files, problems);
+	if (arriving)
+		printf(" (%lu messages still arriving)", arriving);
+	putchar('\n');
 	return problems ? 1 : 0;
 }
 
@@ -902,7 +1139,7 @@ main(int argc, char *argv[])
 		usage();
 	cmd = argv[0];
 	optind = 1;
-	while ((ch = getopt(argc, argv, "d:f:F:h:i:m:n:o:p:r:u:y")) != -1) {
+	while ((ch = getopt(argc, argv, "d:f:F:h:i:m:n:o:p:Qr:u:y")) != -1) {
 		switch (ch) {
 		case 'd':
 			yankdir = optarg;
@@ -951,8 +1188,19 @@ main(int argc, char *argv[])
 			break;
 		case 'u':
 			flt.uid = (long)strtonum(optarg, 0, 4000000000LL, &errstr);
-			if (errstr)
-				usage();
+			if (errstr) {
+				struct passwd *pw = getpwnam(optarg);
+
+				if (pw == NULL) {
+					fprintf(stderr, "qtriage: fatal: -u %s: "
+					    "no such user\n", optarg);
+					return 100;
+				}
+				flt.uid = (long)pw->pw_uid;
+			}
+			break;
+		case 'Q':
+			qread = 1;
 			break;
 		case 'y':
 			really = 1;

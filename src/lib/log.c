@@ -75,23 +75,67 @@ log_exec(char **argv)
 }
 
 /*
- * Copy at most dstlen-1 bytes of src, replacing control characters and
- * DEL with '?'.  Returns the length written.
+ * The one sanitiser for untrusted text.  Copies at most dstlen-1 bytes
+ * of src: printable ASCII as it is, well-formed UTF-8 for characters
+ * from U+00A0 up as it is, and every other byte as '?': C0 controls,
+ * DEL, the C1 controls (U+0080-U+009F, whether raw bytes or encoded, such
+ * as the 8-bit CSI a terminal obeys), and bytes that are not UTF-8; an
+ * encoded character that is not allowed is one '?'.
+ * Returns the length written.
  */
 size_t
 log_sanitise(char *dst, size_t dstlen, const char *src, size_t srclen)
 {
-	size_t	i;
+	const unsigned char	*s = (const unsigned char *)src;
+	size_t			 i = 0, k = 0, n, j;
+	unsigned long		 cp;
 
 	if (dstlen == 0)
 		return 0;
-	for (i = 0; i < srclen && i + 1 < dstlen; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	while (i < srclen && k + 1 < dstlen) {
+		if (s[i] >= 0x20 && s[i] < 0x7f) {
+			dst[k++] = (char)s[i++];
+			continue;
+		}
+		/* the length and first bits of a UTF-8 sequence */
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			n = 2;
+			cp = s[i] & 0x1f;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			n = 3;
+			cp = s[i] & 0x0f;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			n = 4;
+			cp = s[i] & 0x07;
+		} else
+			n = 0;
+		for (j = 1; n && j < n; j++) {
+			if (i + j >= srclen || (s[i + j] & 0xc0) != 0x80) {
+				n = 0;
+				break;
+			}
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if (n == 0) {		/* not UTF-8: one '?' a byte */
+			dst[k++] = '?';
+			i++;
+			continue;
+		}
+		/* a C1 control, overlong, a surrogate, beyond Unicode, or
+		 * not room for it whole: one '?' for the sequence */
+		if (cp < 0xa0 || (n == 3 && cp < 0x800) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || k + n >= dstlen) {
+			dst[k++] = '?';
+			i += n;
+			continue;
+		}
+		memcpy(dst + k, s + i, n);
+		k += n;
+		i += n;
 	}
-	dst[i] = '\0';
-	return i;
+	dst[k] = '\0';
+	return k;
 }
 
 static void

@@ -48,6 +48,108 @@ idcmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+const char *const queue_subs[Q_NSUBS + 1] = { "mess", "info", "local",
+    "remote", "intd", "todo", "bounce", NULL };
+
+/* The index of a subdirectory's name, or -1. */
+int
+queue_sub(const char *sub)
+{
+	int	i;
+
+	for (i = 0; i < Q_NSUBS; i++)
+		if (strcmp(queue_subs[i], sub) == 0)
+			return i;
+	return -1;
+}
+
+/* Whether sub is split here: bounce never, todo and intd with big-todo. */
+int
+queue_split(const struct queue *q, int sub)
+{
+	const char	*n = queue_subs[sub];
+
+	if (strcmp(n, "bounce") == 0)
+		return 0;
+	if (strcmp(n, "todo") == 0 || strcmp(n, "intd") == 0)
+		return q->bigtodo;
+	return 1;
+}
+
+/*
+ * The descriptor of queue/sub (split < 0) or queue/sub/split, opened once
+ * with O_NOFOLLOW from the queue's own descriptor: a link planted in the
+ * queue never takes a root qtriage elsewhere.  -1 with errno.
+ */
+int
+queue_dir(struct queue *q, int sub, long split)
+{
+	int	i = split < 0 ? (int)q->split : (int)split, top, fd;
+	char	name[24];
+
+	if (sub < 0 || sub >= Q_NSUBS || split >= (long)q->split) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (q->subfd[sub] == NULL) {
+		if ((q->subfd[sub] = malloc((q->split + 1) * sizeof(int))) ==
+		    NULL)
+			return -1;
+		memset(q->subfd[sub], 0xff, (q->split + 1) * sizeof(int));
+	}
+	if (q->subfd[sub][i] != -1)
+		return q->subfd[sub][i];
+	if (split < 0)
+		fd = openat(q->dirfd, queue_subs[sub], O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+	else {
+		if ((top = queue_dir(q, sub, -1)) == -1)
+			return -1;
+		snprintf(name, sizeof(name), "%ld", split);
+		fd = openat(top, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+	}
+	return q->subfd[sub][i] = fd;
+}
+
+static int
+entry_dir(struct queue *q, const char *sub, unsigned long id, int split,
+    char *name, size_t n)
+{
+	int	k = queue_sub(sub);
+
+	if (k < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(name, n, "%lu", id);
+	return queue_dir(q, k, split ? (long)(id % q->split) : -1);
+}
+
+/* Open sub's entry for id to read, no link followed. */
+int
+queue_openat(struct queue *q, const char *sub, unsigned long id, int split)
+{
+	char	name[32];
+	int	dfd = entry_dir(q, sub, id, split, name, sizeof(name));
+
+	if (dfd == -1)
+		return -1;
+	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+int
+queue_statat(struct queue *q, const char *sub, unsigned long id, int split,
+    struct stat *st)
+{
+	char	name[32];
+	int	dfd = entry_dir(q, sub, id, split, name, sizeof(name));
+
+	if (dfd == -1)
+		return -1;
+	return fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW);
+}
+
 /* The size of a message, read when a command wants it. */
 off_t
 queue_size(struct queue *q, struct qmsg *m)
@@ -57,12 +159,27 @@ queue_size(struct queue *q, struct qmsg *m)
 
 	if (m->size >= 0)
 		return m->size;
-	queue_path(q, "mess", m->id, 1, path, sizeof(path));
-	if (stat(path, &st) == -1) {
+	if (queue_statat(q, "mess", m->id, 1, &st) == -1) {
+		queue_path(q, "mess", m->id, 1, path, sizeof(path));
 		trouble(q, "no message file for", path);
 		return m->size = 0;
 	}
 	return m->size = st.st_size;
+}
+
+/* A directory under dfd, opened without following a link. */
+static DIR *
+opendirat(int dfd, const char *name)
+{
+	int	fd;
+	DIR	*d;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
 }
 
 /* conf-split from the subdirectories of mess/, big-todo from todo/. */
@@ -77,19 +194,22 @@ queue_open(struct queue *q, const char *dir, FILE *warn)
 	memset(q, 0, sizeof(*q));
 	q->warn = warn;
 	strlcpy(q->dir, dir, sizeof(q->dir));
-	snprintf(path, sizeof(path), "%s/mess", dir);
-	if ((d = opendir(path)) == NULL)
+	if ((q->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
+	snprintf(path, sizeof(path), "%s/mess", dir);
+	if ((d = opendirat(q->dirfd, "mess")) == NULL) {
+		close(q->dirfd);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL)
 		if (numeric(de->d_name))
 			n++;
 	closedir(d);
 	q->split = n ? n : 1;
-	snprintf(path, sizeof(path), "%s/todo/0", dir);
-	q->bigtodo = access(path, F_OK) == 0;
+	q->bigtodo = faccessat(q->dirfd, "todo/0", F_OK, AT_SYMLINK_NOFOLLOW)
+	    == 0;
 	/* bounce/ is small and flat: read it once, not once a message */
-	snprintf(path, sizeof(path), "%s/bounce", dir);
-	if ((d = opendir(path)) != NULL) {
+	if ((d = opendirat(q->dirfd, "bounce")) != NULL) {
 		while ((de = readdir(d)) != NULL) {
 			unsigned long *b;
 
@@ -112,6 +232,21 @@ queue_open(struct queue *q, const char *dir, FILE *warn)
 void
 queue_close(struct queue *q)
 {
+	int		i;
+	unsigned int	s;
+
+	for (i = 0; i < Q_NSUBS; i++) {
+		if (q->subfd[i] == NULL)
+			continue;
+		for (s = 0; s <= q->split; s++)
+			if (q->subfd[i][s] != -1)
+				close(q->subfd[i][s]);
+		free(q->subfd[i]);
+		q->subfd[i] = NULL;
+	}
+	if (q->dirfd != -1)
+		close(q->dirfd);
+	q->dirfd = -1;
 	free(q->bounce);
 	q->bounce = NULL;
 	q->nbounce = 0;
@@ -130,14 +265,15 @@ queue_path(const struct queue *q, const char *sub, unsigned long id,
 
 /* A file of NUL-terminated entries; NULL when it is not there. */
 static char *
-slurp(struct queue *q, const char *path, size_t *len, size_t max,
-    struct stat *st)
+slurp(struct queue *q, const char *sub, unsigned long id, int split,
+    size_t *len, size_t max, struct stat *st)
 {
-	char	*buf;
+	char	*buf, path[1100];
 	ssize_t	 r = 0;
 	int	 fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	queue_path(q, sub, id, split, path, sizeof(path));
+	if ((fd = queue_openat(q, sub, id, split)) == -1) {
 		if (errno != ENOENT)
 			trouble(q, "unable to read", path);
 		return NULL;
@@ -167,13 +303,12 @@ slurp(struct queue *q, const char *path, size_t *len, size_t max,
 static void
 recipients(struct queue *q, struct qmsg *m, const char *sub, int remote)
 {
-	char		 path[1100], *buf, *p, *end;
+	char		*buf, *p, *end;
 	size_t		 len;
 	struct stat	 st;
 	struct qrcpt	*r;
 
-	queue_path(q, sub, m->id, 1, path, sizeof(path));
-	if ((buf = slurp(q, path, &len, 1 << 20, &st)) == NULL)
+	if ((buf = slurp(q, sub, m->id, 1, &len, 1 << 20, &st)) == NULL)
 		return;
 	for (p = buf, end = buf + len; p < end; p += strlen(p) + 1) {
 		if (*p != 'T' && *p != 'D')
@@ -200,7 +335,8 @@ load(struct queue *q, struct qmsg *m)
 
 	m->size = -1;		/* queue_size() when it is wanted */
 	queue_path(q, "info", m->id, 1, path, sizeof(path));
-	if ((buf = slurp(q, path, &len, 4096, &st)) == NULL)
+	if ((buf = slurp(q, "info", m->id, 1, &len, Q_ADDRMAX + 2, &st)) ==
+	    NULL)
 		return -1;
 	if (buf[0] != 'F' || memchr(buf, '\0', len) == NULL) {
 		errno = EINVAL;
@@ -227,15 +363,15 @@ load_todo(struct queue *q, struct qmsg *m)
 	struct stat	 st;
 	struct qrcpt	*r;
 
-	queue_path(q, "mess", m->id, 1, path, sizeof(path));
-	if (stat(path, &st) == -1) {
+	if (queue_statat(q, "mess", m->id, 1, &st) == -1) {
+		queue_path(q, "mess", m->id, 1, path, sizeof(path));
 		trouble(q, "no message file for", path);
 		return -1;
 	}
 	m->size = st.st_size;
 	m->qtime = st.st_mtime;
-	queue_path(q, "intd", m->id, q->bigtodo, path, sizeof(path));
-	if ((buf = slurp(q, path, &len, 1 << 20, &st)) == NULL)
+	if ((buf = slurp(q, "intd", m->id, q->bigtodo, &len, 1 << 20, &st)) ==
+	    NULL)
 		return -1;
 	for (p = buf, end = buf + len; p < end; p += strlen(p) + 1) {
 		if (*p == 'F')
@@ -269,24 +405,38 @@ scan_dir(struct queue *q, const char *sub, int todo,
 	DIR		*d;
 	struct dirent	*de;
 	struct qmsg	 m;
+	struct stat	 st;
 	unsigned int	 s, nsub = todo && !q->bigtodo ? 1 : q->split;
-	int		 rc;
+	int		 rc, fd, k = queue_sub(sub);
 
 	for (s = 0; s < nsub; s++) {
 		if (todo && !q->bigtodo)
 			snprintf(path, sizeof(path), "%s/%s", q->dir, sub);
 		else
 			snprintf(path, sizeof(path), "%s/%s/%u", q->dir, sub, s);
-		if ((d = opendir(path)) == NULL) {
+		d = NULL;
+		if ((fd = queue_dir(q, k, todo && !q->bigtodo ? -1 : (long)s))
+		    == -1 || (fd = dup(fd)) == -1 ||
+		    (d = fdopendir(fd)) == NULL) {
 			if (errno != ENOENT)
 				trouble(q, "unable to read", path);
+			if (fd != -1 && d == NULL)
+				close(fd);
 			continue;
 		}
+		rewinddir(d);	/* the offset is shared with the cached one */
 		while ((de = readdir(d)) != NULL) {
 			if (!numeric(de->d_name))
 				continue;
 			memset(&m, 0, sizeof(m));
 			m.id = strtoul(de->d_name, NULL, 10);
+			/*
+			 * qmail-send writes info/ before it removes todo/:
+			 * in that window the message is preprocessed, and
+			 * listed once, as qmail-qread does.
+			 */
+			if (todo && queue_statat(q, "info", m.id, 1, &st) == 0)
+				continue;
 			m.split = (unsigned int)(m.id % q->split);
 			m.uid = -1;
 			m.preprocessed = !todo;
@@ -333,113 +483,203 @@ copy_text(char *dst, size_t n, const char *src, size_t len)
 	dst[k] = '\0';
 }
 
+/* The end of a word of safeput's alphabet: no blank, parenthesis, ';'. */
+static const char *
+word(const char *p, const char *end)
+{
+	while (p < end && *p != ' ' && *p != '\t' && *p != '(' && *p != ')' &&
+	    *p != '\n' && *p != '\r' && *p != ';')
+		p++;
+	return p;
+}
+
+static int
+literal(const char **p, const char *end, const char *s)
+{
+	size_t	n = strlen(s);
+
+	if ((size_t)(end - *p) < n || strncmp(*p, s, n) != 0)
+		return 0;
+	*p += n;
+	return 1;
+}
+
 /*
- * qmail-smtpd's Received line: "from HOST (HELO helo) (info@ip)" or
- * "from HOST (ip)".  Returns 1 when it was one.
+ * The line qmail-smtpd writes, unfolded:
+ *
+ *   Received: from HOST (HELO helo) (info@ip)\n  by LOCAL with PROTO; DATE
+ *
+ * "(HELO helo)" only when it differs from HOST; "info@" only with remote
+ * info.  qmail's safeput turns every byte outside [A-Za-z0-9.@%+/=:-]
+ * (notqmail: and []) into '?', so no field holds a blank or a
+ * parenthesis, and the parse is exact.  The info is an account only
+ * with ESMTPA or ESMTPSA (a login); otherwise it is what the client said
+ * (ident, or MAIL's AUTH= parameter) and kept as remote info.  Returns 1
+ * when the header is such a line, and fills m; 0 leaves m as it was.
  */
 int
 queue_received(const char *h, size_t len, struct qmsg *m)
 {
-	const char	*p = h, *end = h + len, *host, *o, *c, *at;
-	size_t		 hlen;
+	const char	*p = h, *end = h + len, *host, *hend, *helo = NULL;
+	const char	*hl = NULL, *o, *c, *at, *proto, *pend;
 
-	if (len < 14 || strncasecmp(h, "Received: from", 14) != 0)
+	if (!literal(&p, end, "Received: from "))
 		return 0;
-	p = h + 14;
-	while (p < end && *p == ' ')
-		p++;
 	host = p;
-	while (p < end && *p != ' ' && *p != '\n')
-		p++;
-	hlen = (size_t)(p - host);
-	while (p < end && *p == ' ')
-		p++;
-	if (end - p > 6 && strncmp(p, "(HELO ", 6) == 0) {
-		o = p + 6;
-		if ((c = memchr(o, ')', (size_t)(end - o))) == NULL)
+	if ((hend = p = word(p, end)) == host)
+		return 0;
+	if (literal(&p, end, " (HELO ")) {
+		helo = p;
+		hl = p = word(p, end);
+		if (!literal(&p, end, ")"))
 			return 0;
-		copy_text(m->helo, sizeof(m->helo), o, (size_t)(c - o));
-		p = c + 1;
-		while (p < end && *p == ' ')
-			p++;
-	} else
-		copy_text(m->helo, sizeof(m->helo), host, hlen);
-	if (p >= end || *p != '(')
+	}
+	if (!literal(&p, end, " ("))
 		return 0;
-	o = p + 1;
-	if ((c = memchr(o, ')', (size_t)(end - o))) == NULL)
+	o = p;
+	c = p = word(p, end);
+	if (c == o || !literal(&p, end, ")"))
 		return 0;
-	at = NULL;
-	for (p = o; p < c; p++)
+	while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' ||
+	    *p == '\t'))
+		p++;
+	if (!literal(&p, end, "by "))
+		return 0;
+	p = word(p, end);
+	if (!literal(&p, end, " with "))
+		return 0;
+	proto = p;
+	pend = word(p, end);
+	if (pend == proto)
+		return 0;
+	for (at = NULL, p = o; p < c; p++)
 		if (*p == '@')
 			at = p;
+	copy_text(m->host, sizeof(m->host), host, (size_t)(hend - host));
+	if (helo)
+		copy_text(m->helo, sizeof(m->helo), helo, (size_t)(hl - helo));
+	else
+		copy_text(m->helo, sizeof(m->helo), host, (size_t)(hend - host));
+	m->user[0] = m->rinfo[0] = '\0';
 	if (at != NULL) {
-		copy_text(m->user, sizeof(m->user), o, (size_t)(at - o));
+		if (((size_t)(pend - proto) == 6 &&
+		    strncmp(proto, "ESMTPA", 6) == 0) ||
+		    ((size_t)(pend - proto) == 7 &&
+		    strncmp(proto, "ESMTPSA", 7) == 0))
+			copy_text(m->user, sizeof(m->user), o,
+			    (size_t)(at - o));
+		else
+			copy_text(m->rinfo, sizeof(m->rinfo), o,
+			    (size_t)(at - o));
 		o = at + 1;
 	}
 	copy_text(m->ip, sizeof(m->ip), o, (size_t)(c - o));
 	return 1;
 }
 
-/* Read the header of mess: client, HELO, AUTH user, Subject, From. */
+/* qmail-queue's own line, always the first: who handed the message in. */
+static void
+origin(const char *h, struct qmsg *m)
+{
+	const char	*p;
+	char		*e;
+	long		 uid;
+
+	if (strncmp(h, "Received: (qmail ", 17) != 0)
+		return;
+	for (p = h + 17; isdigit((unsigned char)*p); p++)
+		;
+	if (p == h + 17)
+		return;
+	if (strncmp(p, " invoked from network)", 22) == 0)
+		m->origin = Q_NETWORK;
+	else if (strncmp(p, " invoked by alias)", 18) == 0)
+		m->origin = Q_ALIAS;
+	else if (strncmp(p, " invoked for bounce)", 20) == 0)
+		m->origin = Q_BOUNCE;
+	else if (strncmp(p, " invoked by uid ", 16) == 0 &&
+	    isdigit((unsigned char)p[16])) {
+		errno = 0;
+		uid = strtol(p + 16, &e, 10);
+		if (errno == 0 && *e == ')') {
+			m->origin = Q_LOCAL;
+			m->uid = uid;
+		}
+	}
+}
+
+/* One header, unfolded: what it tells, by its place among the others. */
+static void
+header(struct qmsg *m, const char *h, size_t hl, unsigned int nth)
+{
+	if (nth == 0)
+		origin(h, m);
+	else if (nth == 1 && m->origin == Q_NETWORK)
+		queue_received(h, hl, m);
+	if (strncasecmp(h, "Subject:", 8) == 0 && m->subject[0] == '\0')
+		copy_text(m->subject, sizeof(m->subject), h + 8 + (h[8] == ' '),
+		    hl - 8 - (h[8] == ' '));
+	else if (strncasecmp(h, "From:", 5) == 0 && m->from[0] == '\0')
+		copy_text(m->from, sizeof(m->from), h + 5 + (h[5] == ' '),
+		    hl - 5 - (h[5] == ' '));
+	else if (m->origin == Q_LOCAL && m->script[0] == '\0' &&
+	    strncasecmp(h, "X-PHP-Originating-Script:", 25) == 0)
+		copy_text(m->script, sizeof(m->script), h + 25 + (h[25] == ' '),
+		    hl - 25 - (h[25] == ' '));
+}
+
+/*
+ * Read the header of mess, whole lines however long, folded lines joined
+ * (a header is kept up to Q_HEADERMAX bytes and consumed to its end), and
+ * stop at the blank line: client, HELO, account, Subject, From, script.
+ */
 int
 queue_headers(struct queue *q, struct qmsg *m)
 {
-	char		 path[1100], line[2048], hdr[4096];
+	char		 path[1100], *line = NULL, *h;
+	size_t		 cap = 0, hl = 0;
+	ssize_t		 n;
+	unsigned int	 nth = 0;
 	FILE		*f;
-	size_t		 hl = 0;
-	int		 have = 0, done = 0;
-	const char	*u;
+	int		 fd;
 
 	m->headers = 1;
 	queue_path(q, "mess", m->id, 1, path, sizeof(path));
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((fd = queue_openat(q, "mess", m->id, 1)) == -1 ||
+	    (f = fdopen(fd, "r")) == NULL) {
 		trouble(q, errno == ENOENT ? "no message file for" :
 		    "unable to read", path);
+		if (fd != -1)
+			close(fd);
 		return -1;
 	}
-	/* unfold each header into hdr, then look at it */
-	while (!done) {
-		int eof = fgets(line, sizeof(line), f) == NULL;
-
-		if (!eof && (line[0] == ' ' || line[0] == '\t') && hl > 0) {
-			size_t n = strlen(line);
-
-			if (hl + n < sizeof(hdr)) {
-				memcpy(hdr + hl, line, n);
-				hl += n;
-			}
+	if ((h = malloc(Q_HEADERMAX + 1)) == NULL) {
+		trouble(q, "unable to read", path);
+		fclose(f);
+		return -1;
+	}
+	for (;;) {
+		n = getline(&line, &cap, f);
+		if (n > 0 && (line[0] == ' ' || line[0] == '\t') && hl > 0) {
+			if (hl + (size_t)n > Q_HEADERMAX)
+				n = (ssize_t)(Q_HEADERMAX - hl);
+			memcpy(h + hl, line, (size_t)n);
+			hl += (size_t)n;
 			continue;
 		}
 		if (hl > 0) {
-			hdr[hl] = '\0';
-			if (!have && queue_received(hdr, hl, m))
-				have = 1;
-			else if (strncasecmp(hdr, "Received: (qmail ", 17) == 0 &&
-			    (u = strstr(hdr, "invoked by uid ")) != NULL)
-				m->uid = strtol(u + 15, NULL, 10);
-			else if (strncasecmp(hdr, "Subject:", 8) == 0)
-				copy_text(m->subject, sizeof(m->subject),
-				    hdr + 8 + (hdr[8] == ' '), hl - 8 -
-				    (hdr[8] == ' '));
-			else if (strncasecmp(hdr, "From:", 5) == 0)
-				copy_text(m->from, sizeof(m->from),
-				    hdr + 5 + (hdr[5] == ' '), hl - 5 -
-				    (hdr[5] == ' '));
+			h[hl] = '\0';
+			header(m, h, hl, nth++);
 			hl = 0;
 		}
-		if (eof || line[0] == '\n' || (line[0] == '\r' &&
+		if (n <= 0 || line[0] == '\n' || (line[0] == '\r' &&
 		    line[1] == '\n'))
-			done = 1;
-		else {
-			size_t n = strlen(line);
-
-			if (n >= sizeof(hdr))
-				n = sizeof(hdr) - 1;
-			memcpy(hdr, line, n);
-			hl = n;
-		}
+			break;
+		hl = (size_t)n > Q_HEADERMAX ? Q_HEADERMAX : (size_t)n;
+		memcpy(h, line, hl);
 	}
+	free(h);
+	free(line);
 	fclose(f);
 	return 0;
 }

@@ -77,7 +77,7 @@ count() { "${QT[@]}" list "$@" | grep -c ' GMT  #' || true; }
 	run "${QT[@]}" top -F tsv -n 1
 	[[ "$output" == *$'client\t86.107.221.138\t11'* ]]
 	[[ "$output" == *$'user\ttest\t11'* ]]
-	[ "${#lines[@]}" -eq 6 ]
+	[ "${#lines[@]}" -eq 9 ]
 	run "${QT[@]}" top -F json -n 1 -i 86.107.221.138
 	[[ "$output" == '{"messages":11,"total":14,"client":[{"value":"86.107.221.138","count":11}],'* ]]
 	[[ "$output" == *'"user":[{"value":"test","count":11}]'* ]]

@@ -6,18 +6,37 @@
  *
  * recipients: comma-separated, each [l|r][d]:address (local or remote,
  * d: delivered); client-ip "-" for a message injected locally (uid 1000);
- * auth-user "-" for none; flags: B bouncing, T not yet preprocessed.
+ * auth-user "-" for none, else the account of a login (ESMTPA); flags:
+ * B bouncing, T not yet preprocessed, R auth-user is only remote info
+ * (ident or MAIL's AUTH=, "with SMTP"), P a PHP script's header
+ * (X-PHP-Originating-Script: 1000:mailer.php) on local mail.
+ * Received lines as qmail-queue and qmail-smtpd write them: HELO left out
+ * when it equals the host, unsafe bytes as '?'.
  *
  *   mkqueue [-s split] [-b] queuedir < spec      (-b: big-todo layout)
  */
+#include <ctype.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "qwrite.h"
+
+/* qmail's safeput: anything but [A-Za-z0-9.@%+/=:-] becomes '?'. */
+static void
+safe(char *dst, size_t n, const char *src)
+{
+	size_t	i;
+
+	for (i = 0; src[i] && i + 1 < n; i++)
+		dst[i] = (isalnum((unsigned char)src[i]) ||
+		    strchr(".@%+/=:-", src[i])) && src[i] ? src[i] : '?';
+	dst[i] = '\0';
+}
 
 int
 main(int argc, char *argv[])
@@ -67,17 +86,28 @@ main(int argc, char *argv[])
 		if (strcmp(f[2], "-") == 0)
 			n = (size_t)snprintf(mess, sizeof(mess),
 			    "Received: (qmail 4711 invoked by uid 1000); %s\n"
-			    "From: %s\nSubject: %s\n\nbody\n", date, f[0], f[5]);
-		else
+			    "%sFrom: %s\nSubject: %s\n\nbody\n", date,
+			    strchr(f[7], 'P') ? "X-PHP-Originating-Script: "
+			    "1000:mailer.php\n" : "", f[0], f[5]);
+		else {
+			char	helo[512], info[512];
+
+			safe(helo, sizeof(helo), f[3]);
+			safe(info, sizeof(info), f[4]);
 			n = (size_t)snprintf(mess, sizeof(mess),
 			    "Received: (qmail 4711 invoked from network); %s\n"
-			    "Received: from unknown (HELO %s) (%s%s%s)\n"
-			    "  by mx.example.test with SMTP; %s\n"
+			    "Received: from unknown%s%s%s (%s%s%s)\n"
+			    "  by mx.example.test with %s; %s\n"
 			    "From: \"%s\" <%s>\nSubject: %s\n\nbody of a "
-			    "message from %s\n", date, f[3],
-			    strcmp(f[4], "-") ? f[4] : "",
-			    strcmp(f[4], "-") ? "@" : "", f[2], date, f[0],
-			    f[0], f[5], f[2]);
+			    "message from %s\n", date,
+			    strcasecmp(helo, "unknown") ? " (HELO " : "",
+			    strcasecmp(helo, "unknown") ? helo : "",
+			    strcasecmp(helo, "unknown") ? ")" : "",
+			    strcmp(f[4], "-") ? info : "",
+			    strcmp(f[4], "-") ? "@" : "", f[2],
+			    strcmp(f[4], "-") && !strchr(f[7], 'R') ? "ESMTPA" :
+			    "SMTP", date, f[0], f[0], f[5], f[2]);
+		}
 		if (qwrite(argv[optind], split, bigtodo, mess, n, f[0], r, nr,
 		    strchr(f[7], 'B') != NULL, strchr(f[7], 'T') != NULL, t) ==
 		    -1)

@@ -72,7 +72,7 @@ qwrite(const char *qdir, unsigned int split, int bigtodo, const char *mess,
 			memcpy(env + off, r[i].addr, l + 1);
 			off += l + 1;
 		}
-		env[off++] = '\0';
+		/* qmail-queue keeps no empty entry at the end */
 		if (bigtodo)
 			snprintf(path, sizeof(path), "%s/intd/%lu/%lu", qdir,
 			    id % split, id);
@@ -112,7 +112,10 @@ qwrite(const char *qdir, unsigned int split, int bigtodo, const char *mess,
 	}
 	if (bounce) {
 		snprintf(path, sizeof(path), "%s/bounce/%lu", qdir, id);
-		if (qw_file(path, "bouncing\n", 9, mtime) == -1)
+		/* as qmail-send's addbounce: "<rcpt>:\nreport\n\n" */
+		l = (size_t)snprintf(env, sizeof(env), "<%s>:\nSorry, no mailbox "
+		    "here by that name. (#5.1.1)\n\n", nr ? r[0].addr : "");
+		if (qw_file(path, env, l, mtime) == -1)
 			return -1;
 	}
 	return (long)id;
