@@ -52,7 +52,7 @@
 
 static const char	*hostname = "standin.example";
 static char	       **checkargs;	/* checkprogram subprogram ... */
-static char		 helo[256];
+static char		 helo[4096];
 static char		 sender[512];
 static char		 user[256];
 static char		*rcpts;
@@ -361,6 +361,34 @@ bad:
 	out("501 malformed auth input (#5.5.4)\r\n");
 }
 
+/* MAIL's AUTH=: the remote info, when there is none yet, as the patch
+ * takes it (+3D and +2B decoded, <> as "unknown"). */
+static void
+mailauth(const char *a)
+{
+	const char	*p = strstr(a, " AUTH="), *e;
+	char		 v[512];
+	size_t		 k = 0;
+
+	if (p == NULL || getenv("TCPREMOTEINFO") != NULL)
+		return;
+	p += 6;
+	if (strncmp(p, "<>", 2) == 0) {
+		setenv("TCPREMOTEINFO", "unknown", 1);
+		return;
+	}
+	for (e = p; *e && *e != ' ' && k + 1 < sizeof(v); e++) {
+		if (strncasecmp(e, "+3D", 3) == 0 || strncasecmp(e, "+2B", 3) ==
+		    0) {
+			v[k++] = e[2] == 'D' || e[2] == 'd' ? '=' : '+';
+			e += 2;
+		} else
+			v[k++] = *e;
+	}
+	v[k] = '\0';
+	setenv("TCPREMOTEINFO", v, 1);
+}
+
 /* The greeting's name: control/me, as qmail reads it. */
 static void
 me(void)
@@ -428,6 +456,53 @@ enqueue(const char *qdir, const char *mess, size_t len)
 	    0, 0) == -1 ? -1 : 0;
 }
 
+/* qmail's safeput: anything outside [A-Za-z0-9.@%+/=:-] becomes '?'. */
+static void
+safeput(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc(isalnum((unsigned char)*s) || strchr(".@%+/=:-", *s) ?
+		    *s : '?', f);
+}
+
+/*
+ * qmail-queue's line, then qmail-smtpd's, as they write them: the remote
+ * host (TCPREMOTEHOST, else "unknown"), "(HELO helo)" only when it is
+ * not the host, the remote info (TCPREMOTEINFO: ident, MAIL's AUTH=, or
+ * after a login the account) before the address, the local host
+ * (TCPLOCALHOST, else TCPLOCALIP, else "unknown"), and ESMTPA after a
+ * login, SMTP otherwise.
+ */
+static void
+received(FILE *f, const char *ip, const char *date)
+{
+	const char	*host = getenv("TCPREMOTEHOST"), *info, *local;
+
+	if (host == NULL)
+		host = "unknown";
+	info = getenv("TCPREMOTEINFO");
+	if ((local = getenv("TCPLOCALHOST")) == NULL &&
+	    (local = getenv("TCPLOCALIP")) == NULL)
+		local = "unknown";
+	fprintf(f, "Received: (qmail %ld invoked from network); %s\n"
+	    "Received: from ", (long)getpid(), date);
+	safeput(f, host);
+	if (helo[0] != '\0' && strcasecmp(host, helo) != 0) {
+		fputs(" (HELO ", f);
+		safeput(f, helo);
+		fputc(')', f);
+	}
+	fputs(" (", f);
+	if (info) {
+		safeput(f, info);
+		fputc('@', f);
+	}
+	safeput(f, ip ? ip : "unknown");
+	fputs(")\n  by ", f);
+	safeput(f, local);
+	fprintf(f, " with %s; %s\n", authed ? "ESMTPA" : "SMTP", date);
+}
+
 static void
 datestr(char *buf, size_t n)
 {
@@ -479,11 +554,7 @@ data(void)
 				fprintf(f, "T%s\n", p);
 			fputc('\n', f);
 		}
-		fprintf(f, "Received: (qmail %ld invoked from network); "
-		    "%s\nReceived: from unknown (HELO %s) (%s%s%s)\n"
-		    "  by %s with SMTP; %s\n", (long)getpid(), date, helo,
-		    authed ? user : "", authed ? "@" : "", ip ? ip : "unknown",
-		    hostname, date);
+		received(f, ip, date);
 	}
 	for (;;) {
 		if ((len = getline_smtp(line, sizeof(line))) == -1)
@@ -584,6 +655,7 @@ main(int argc, char *argv[])
 				continue;
 			}
 			addrparse(a, sender, sizeof(sender));
+			mailauth(a);
 			seenmail = 1;
 			nrcpt = 0;
 			rcptslen = 0;
