@@ -69,6 +69,13 @@ bin/%: $(B)/%.o $(B)/librg.a
 	@echo "  CC\t$@"
 	@$(CC) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
 
+# qtriage looks up users (getpwnam, getpwuid): a static glibc loads the
+# NSS modules of another build and crashes in them.  It runs once, by
+# hand: dynamic linking costs it nothing.
+bin/qtriage: $(B)/qtriage.o $(B)/librg.a
+	@echo "  CC\t$@"
+	@$(CC) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS)
+
 # The same programs linked dynamically, for valgrind (which cannot follow
 # a static glibc's malloc).
 $(B)/dyn/%: $(B)/%.o $(B)/librg.a

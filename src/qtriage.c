@@ -367,9 +367,15 @@ localuser(long uid)
 			return cache[i].text;
 	i = ncache < 64 ? ncache++ : (size_t)uid % 64;
 	cache[i].uid = uid;
-	if ((pw = getpwuid((uid_t)uid)) != NULL)
+	if ((pw = getpwuid((uid_t)uid)) != NULL) {
+		/* Plesk: /var/www/vhosts/DOMAIN belongs to the domain */
+		const char	*v = strstr(pw->pw_dir, "/vhosts/");
+		int		 dl = v ? (int)strcspn(v + 8, "/") : 0;
+
 		snprintf(cache[i].text, sizeof(cache[i].text), "%s (uid %ld, "
-		    "home %s)", pw->pw_name, uid, pw->pw_dir);
+		    "home %s%s%.*s)", pw->pw_name, uid, pw->pw_dir,
+		    dl ? ", domain " : "", dl, v ? v + 8 : "");
+	}
 	else
 		snprintf(cache[i].text, sizeof(cache[i].text), "uid %ld", uid);
 	return cache[i].text;
@@ -504,7 +510,7 @@ cmd_top(struct queue *q, size_t limit, const char *fmt)
 			}
 			printf("\n%-40s %8s\n", dimname[d], "messages");
 			for (i = 0; i < n && i < limit; i++)
-				printf("  %-38.38s %8lu\n", e[i].key, e[i].n);
+				printf("  %-38s %8lu\n", e[i].key, e[i].n);
 			if (t.dim[d].other)
 				printf("  %-38s %8lu\n", "(other values)",
 				    t.dim[d].other);
@@ -559,6 +565,48 @@ add_login(int src, const char *ip, size_t iplen, const char *user,
 	logins[nlogins++].n[src] = 1;
 }
 
+/*
+ * authfirst: pid N: IP: gated[: LISTING], auth USER, N MAIL refused, N
+ * bytes in, N out, ENDING.  The address ends at ": gated" or ": tls
+ * only"; the user name, the client's, runs from the first ", auth " to
+ * the last ", N MAIL refused, ": a name holding either cannot move the
+ * address or add a login for another.  "none" and "failed" name nobody.
+ */
+static int
+authfirst_login(const char *line, const char **ip, size_t *iplen,
+    const char **user, size_t *ulen)
+{
+	const char	*p, *e, *a, *t, *last = NULL;
+
+	if ((p = strstr(line, "authfirst")) == NULL ||
+	    (p = strstr(p, ": pid ")) == NULL ||
+	    (p = strstr(p + 6, ": ")) == NULL)
+		return 0;
+	p += 2;
+	if ((e = strstr(p, ": gated")) == NULL &&
+	    (e = strstr(p, ": tls only")) == NULL)
+		return 0;
+	if ((a = strstr(e, ", auth ")) == NULL)
+		return 0;
+	a += 7;
+	for (t = a; (t = strstr(t, " MAIL refused, ")) != NULL; t++)
+		last = t;
+	if (last == NULL)
+		return 0;
+	while (last > a && isdigit((unsigned char)last[-1]))
+		last--;
+	if (last - a < 3 || strncmp(last - 2, ", ", 2) != 0)
+		return 0;
+	*ip = p;
+	*iplen = (size_t)(e - p);
+	*user = a;
+	*ulen = (size_t)(last - 2 - a);
+	if ((*ulen == 4 && strncmp(a, "none", 4) == 0) ||
+	    (*ulen == 6 && strncmp(a, "failed", 6) == 0))
+		return 0;
+	return 1;
+}
+
 /* The AUTH lines of authguard, authfirst and Plesk's smtp_auth. */
 static void
 read_log(const char *path)
@@ -566,7 +614,7 @@ read_log(const char *path)
 	FILE		*f;
 	char		 line[4096];
 	const char	*p, *e, *u;
-	size_t		 n;
+	size_t		 n, un;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		fprintf(stderr, "qtriage: warning: unable to read %s: %s\n",
@@ -597,17 +645,9 @@ read_log(const char *path)
 				add_login(0, p, n, u + 7, strlen(u + 7));
 			continue;
 		}
-		/* authfirst: pid N: IP: gated...auth USER, */
-		if ((p = strstr(line, "authfirst")) != NULL &&
-		    (p = strstr(p, ": pid ")) != NULL &&
-		    (p = strchr(p + 6, ':')) != NULL &&
-		    (u = strstr(p, ", auth ")) != NULL) {
-			p += 2;
-			u += 7;
-			if (strncmp(u, "none,", 5) != 0 &&
-			    strncmp(u, "failed,", 7) != 0)
-				add_login(1, p, strcspn(p, ":"), u,
-				    strcspn(u, ","));
+		/* authfirst: pid N: IP: gated...: LISTING, auth USER, ... */
+		if (authfirst_login(line, &p, &n, &u, &un)) {
+			add_login(1, p, n, u, un);
 			continue;
 		}
 		/* smtp_auth: SMTP user U : ... logged in from ... [IP] */
@@ -628,7 +668,7 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 	struct top	 t;
 	struct entry	*ips, *users;
 	size_t		 n, nu, i, k;
-	int		 j, named;
+	int		 j, named, d;
 
 	for (j = 0; j < nfiles; j++)
 		read_log(files[j]);
@@ -651,6 +691,23 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 		if (!named)
 			printf("  no AUTH login from this address in the "
 			    "logs\n");
+	}
+	for (d = 7; d <= 8; d++) {
+		struct entry	*e;
+		size_t		 ne = t.dim[d].cap ? ranked(&t.dim[d], &e) : 0;
+
+		for (i = 0, named = 0; i < ne && i < limit; i++) {
+			if (strcmp(e[i].key, "(none)") == 0)
+				continue;
+			if (!named++)
+				printf("\n%s:\n", d == 7 ? "injected locally "
+				    "(sendmail, qmail-inject) by" :
+				    "PHP scripts that sent them "
+				    "(X-PHP-Originating-Script, uid:script)");
+			printf("  %s: %lu messages\n", e[i].key, e[i].n);
+		}
+		if (ne)
+			free(e);
 	}
 	nu = t.dim[3].cap ? ranked(&t.dim[3], &users) : 0;
 	for (i = 0, named = 0; i < nu; i++)

@@ -5,7 +5,8 @@
  *   sender  recipients  client-ip  helo  auth-user  subject  age-minutes  flags
  *
  * recipients: comma-separated, each [l|r][d]:address (local or remote,
- * d: delivered); client-ip "-" for a message injected locally (uid 1000);
+ * d: delivered); client-ip "-" for a message injected locally (by uid
+ * $MKQUEUE_UID, 1000 by default);
  * auth-user "-" for none, else the account of a login (ESMTPA); flags:
  * B bouncing, T not yet preprocessed, R auth-user is only remote info
  * (ident or MAIL's AUTH=, "with SMTP"), P a PHP script's header
@@ -42,11 +43,13 @@ int
 main(int argc, char *argv[])
 {
 	struct qw_rcpt	 r[64];
-	char		*line = NULL, *f[8], *p, *save, *tok, mess[4096], date[64];
+	char		*line = NULL, *f[8], *p, *save, *tok, mess[16384], date[64];
 	size_t		 cap = 0, n;
 	unsigned int	 split = 23;
 	int		 ch, bigtodo = 0, nr, i, count = 0;
 	time_t		 now = time(NULL), t;
+	const char	*uid = getenv("MKQUEUE_UID") ? getenv("MKQUEUE_UID") :
+			    "1000";
 
 	while ((ch = getopt(argc, argv, "bs:")) != -1) {
 		if (ch == 'b')
@@ -85,12 +88,14 @@ main(int argc, char *argv[])
 		    gmtime(&t));
 		if (strcmp(f[2], "-") == 0)
 			n = (size_t)snprintf(mess, sizeof(mess),
-			    "Received: (qmail 4711 invoked by uid 1000); %s\n"
-			    "%sFrom: %s\nSubject: %s\n\nbody\n", date,
-			    strchr(f[7], 'P') ? "X-PHP-Originating-Script: "
-			    "1000:mailer.php\n" : "", f[0], f[5]);
+			    "Received: (qmail 4711 invoked by uid %s); %s\n"
+			    "%s%s%s%sFrom: %s\nSubject: %s\n\nbody\n", uid,
+			    date, strchr(f[7], 'P') ? "X-PHP-Originating-Script: "
+			    : "", strchr(f[7], 'P') ? uid : "", strchr(f[7], 'P') ?
+			    ":mailer.php" : "", strchr(f[7], 'P') ? "\n" : "",
+			    f[0], f[5]);
 		else {
-			char	helo[512], info[512];
+			char	helo[8192], info[512];
 
 			safe(helo, sizeof(helo), f[3]);
 			safe(info, sizeof(info), f[4]);
