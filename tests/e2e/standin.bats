@@ -162,3 +162,50 @@ b64() { printf "$1" | base64 -w0; }
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"<** 535 authentication failed (#5.7.1)"* ]]
 }
+
+# queued SMTPAUTH ENV... -- LINES...: a session straight into the stand-in
+# with a qmail queue; prints the first message's headers.
+queued() {
+	local q=$BATS_TEST_TMPDIR/q envs=()
+	rm -rf "$q"
+	"$TOOLS/mkqueue" "$q" < /dev/null 2>/dev/null
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	printf '%s\r\n' "$@" QUIT |
+	    env SMTPAUTH=+cram STANDIN_AUTHSLEEP=0 STANDIN_QUEUE="$q" \
+	    CHECKPW_USERS="$D/users" TCPREMOTEIP=192.0.2.9 "${envs[@]}" \
+	    "$TOOLS/qmail-smtpd-standin" "$TESTTOOLS/checkpw" true > /dev/null
+	sed -n '1,/^$/p' "$q"/mess/*/* | head -n 3
+}
+
+mail_lines() {	# the envelope and a one-line message
+	printf '%s\n' "MAIL FROM:<a@example.org>$1" "RCPT TO:<p@example.test>" \
+	    DATA "Subject: s" "" body .
+}
+
+@test "Received as qmail-smtpd writes it: remote host, HELO left out when equal, ? for unsafe bytes" {
+	mapfile -t m < <(mail_lines "")
+	run queued TCPREMOTEHOST=pc.example.net TCPLOCALHOST=mx.example.test -- \
+	    "HELO PC.example.net" "${m[@]}"
+	[[ "${lines[0]}" =~ ^Received:\ \(qmail\ [0-9]+\ invoked\ from\ network\)\;\  ]]
+	[ "${lines[1]}" = "Received: from pc.example.net (192.0.2.9)" ]
+	[[ "${lines[2]}" =~ ^\ \ by\ mx.example.test\ with\ SMTP\;\  ]]
+	run queued TCPLOCALIP=192.0.2.1 -- "HELO x (a@b) y" "${m[@]}"
+	[ "${lines[1]}" = "Received: from unknown (HELO x??a@b??y) (192.0.2.9)" ]
+	[[ "${lines[2]}" =~ ^\ \ by\ 192.0.2.1\ with\ SMTP\;\  ]]
+}
+
+@test "Received after a login says ESMTPA and names the account; ident and AUTH= only as remote info" {
+	mapfile -t m < <(mail_lines "")
+	run queued -- "EHLO pc" "AUTH PLAIN $(printf '\0alice\0s3cret-Horse' | base64)" "${m[@]}"
+	[ "${lines[1]}" = "Received: from unknown (HELO pc) (alice@192.0.2.9)" ]
+	[[ "${lines[2]}" == *" with ESMTPA; "* ]]
+	mapfile -t m < <(mail_lines " AUTH=bob+2Bx@example.org")
+	run queued -- "EHLO pc" "${m[@]}"
+	[ "${lines[1]}" = "Received: from unknown (HELO pc) (bob+x@example.org@192.0.2.9)" ]
+	[[ "${lines[2]}" == *" with SMTP; "* ]]
+	mapfile -t m < <(mail_lines "")
+	run queued TCPREMOTEINFO=identuser -- "EHLO pc" "${m[@]}"
+	[ "${lines[1]}" = "Received: from unknown (HELO pc) (identuser@192.0.2.9)" ]
+	[[ "${lines[2]}" == *" with SMTP; "* ]]
+}
