@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/authlog.h"
 #include "lib/log.h"
 #include "lib/queue.h"
 
@@ -565,100 +566,28 @@ add_login(int src, const char *ip, size_t iplen, const char *user,
 	logins[nlogins++].n[src] = 1;
 }
 
-/*
- * authfirst: pid N: IP: gated[: LISTING], auth USER, N MAIL refused, N
- * bytes in, N out, ENDING.  The address ends at ": gated" or ": tls
- * only"; the user name, the client's, runs from the first ", auth " to
- * the last ", N MAIL refused, ": a name holding either cannot move the
- * address or add a login for another.  "none" and "failed" name nobody.
- */
-static int
-authfirst_login(const char *line, const char **ip, size_t *iplen,
-    const char **user, size_t *ulen)
-{
-	const char	*p, *e, *a, *t, *last = NULL;
-
-	if ((p = strstr(line, "authfirst")) == NULL ||
-	    (p = strstr(p, ": pid ")) == NULL ||
-	    (p = strstr(p + 6, ": ")) == NULL)
-		return 0;
-	p += 2;
-	if ((e = strstr(p, ": gated")) == NULL &&
-	    (e = strstr(p, ": tls only")) == NULL)
-		return 0;
-	if ((a = strstr(e, ", auth ")) == NULL)
-		return 0;
-	a += 7;
-	for (t = a; (t = strstr(t, " MAIL refused, ")) != NULL; t++)
-		last = t;
-	if (last == NULL)
-		return 0;
-	while (last > a && isdigit((unsigned char)last[-1]))
-		last--;
-	if (last - a < 3 || strncmp(last - 2, ", ", 2) != 0)
-		return 0;
-	*ip = p;
-	*iplen = (size_t)(e - p);
-	*user = a;
-	*ulen = (size_t)(last - 2 - a);
-	if ((*ulen == 4 && strncmp(a, "none", 4) == 0) ||
-	    (*ulen == 6 && strncmp(a, "failed", 6) == 0))
-		return 0;
-	return 1;
-}
-
-/* The AUTH lines of authguard, authfirst and Plesk's smtp_auth. */
+/* The logins of the log files, by the program that logged them. */
 static void
 read_log(const char *path)
 {
+	struct authlog	 a;
 	FILE		*f;
-	char		 line[4096];
-	const char	*p, *e, *u;
-	size_t		 n, un;
+	char		*line = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
 
 	if ((f = fopen(path, "re")) == NULL) {
 		fprintf(stderr, "qtriage: warning: unable to read %s: %s\n",
 		    path, strerror(errno));
 		return;
 	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		/*
-		 * authguard: pid N: ok[, weak password] from IP[ (why)]: user
-		 * NAME.  Read from the left: the user name is last, so no
-		 * name can make a failure look like a login.
-		 */
-		if ((p = strstr(line, "authguard")) != NULL &&
-		    (p = strstr(p, ": pid ")) != NULL &&
-		    (p = strstr(p + 6, ": ")) != NULL) {
-			p += 2;
-			if (strncmp(p, "ok from ", 8) == 0)
-				p += 8;
-			else if (strncmp(p, "ok, weak password from ", 23) == 0)
-				p += 23;
-			else
-				continue;
-			n = strcspn(p, " ");
-			if (n > 0 && p[n - 1] == ':')
-				n--;
-			if ((u = strstr(p + n, ": user ")) != NULL)
-				add_login(0, p, n, u + 7, strlen(u + 7));
-			continue;
-		}
-		/* authfirst: pid N: IP: gated...: LISTING, auth USER, ... */
-		if (authfirst_login(line, &p, &n, &u, &un)) {
-			add_login(1, p, n, u, un);
-			continue;
-		}
-		/* smtp_auth: SMTP user U : ... logged in from ... [IP] */
-		if ((p = strstr(line, "SMTP user ")) != NULL &&
-		    strstr(line, "logged in from") != NULL &&
-		    (e = strrchr(line, '[')) != NULL) {
-			u = p + 10;
-			add_login(2, e + 1, strcspn(e + 1, "]"), u,
-			    strcspn(u, " "));
-		}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		if (authlog_parse(line, &a))
+			add_login((int)a.src, a.ip, a.iplen, a.user, a.ulen);
 	}
+	free(line);
 	fclose(f);
 }
 
