@@ -105,7 +105,7 @@ matches(struct queue *q, struct qmsg *m)
 {
 	int	i, ok;
 
-	if (flt.older >= 0 && now - m->qtime < flt.older * 60)
+	if (flt.older >= 0 && now - queue_qtime(q, m) < flt.older * 60)
 		return 0;
 	if (flt.from && !contains(m->sender, flt.from))
 		return 0;
@@ -142,7 +142,7 @@ stat_one(struct queue *q, struct qmsg *m, void *arg)
 {
 	static const long	 edge[5] = { 5, 30, 60, 360, 1440 };
 	struct stats		*s = arg;
-	long			 min = (long)(now - m->qtime) / 60;
+	long			 min = (long)(now - queue_qtime(q, m)) / 60;
 	int			 i;
 
 	if (m->preprocessed)
@@ -241,7 +241,7 @@ list_one(struct queue *q, struct qmsg *m, void *arg)
 
 	if ((qread && !m->preprocessed) || !matches(q, m))
 		return 0;
-	queue_date(m->qtime, date, sizeof(date));
+	queue_date(queue_qtime(q, m), date, sizeof(date));
 	printf("%s GMT  #%lu  %lld  <", date, m->id,
 	    (long long)queue_size(q, m));
 	printable(m->sender);
@@ -1203,6 +1203,9 @@ main(int argc, char *argv[])
 		    qdir, strerror(errno));
 		return 111;
 	}
+	/* the header, read with the envelope, by the loading threads */
+	q.want_headers = strcmp(cmd, "top") == 0 || strcmp(cmd, "who") == 0 ||
+	    flt.ip != NULL || flt.helo != NULL || flt.uid >= 0;
 	if (yankdir == NULL) {
 		snprintf(ybuf, sizeof(ybuf), "%s/yanked", qdir);
 		yankdir = ybuf;

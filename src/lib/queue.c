@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,17 @@
 
 #include "queue.h"
 
+/* The file being read, one buffer a thread. */
+static __thread struct {
+	char	*buf;
+	size_t	 cap;
+} tb;
+
+
 static void
 trouble(struct queue *q, const char *what, const char *path)
 {
-	q->trouble++;
+	__atomic_add_fetch(&q->trouble, 1, __ATOMIC_RELAXED);
 	if (q->warn)
 		fprintf(q->warn, "qtriage: warning: %s %s: %s\n", what, path,
 		    strerror(errno));
@@ -135,7 +143,8 @@ queue_openat(struct queue *q, const char *sub, unsigned long id, int split)
 
 	if (dfd == -1)
 		return -1;
-	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted in the queue does not hang a read */
+	return openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 }
 
 int
@@ -148,6 +157,20 @@ queue_statat(struct queue *q, const char *sub, unsigned long id, int split,
 	if (dfd == -1)
 		return -1;
 	return fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW);
+}
+
+/* When a message was queued: info's mtime, as qmail-qread says; for a
+ * message in todo/, its file's.  Read when a command wants it. */
+time_t
+queue_qtime(struct queue *q, struct qmsg *m)
+{
+	struct stat	st;
+
+	if (m->qtime != -1)
+		return m->qtime;
+	if (queue_statat(q, "info", m->id, 1, &st) == -1)
+		return m->qtime = 0;
+	return m->qtime = st.st_mtime;
 }
 
 /* The size of a message, read when a command wants it. */
@@ -182,6 +205,54 @@ opendirat(int dfd, const char *name)
 	return d;
 }
 
+static int
+has(const struct qids *v, unsigned long id)
+{
+	return v->n > 0 && bsearch(&id, v->id, v->n, sizeof(v->id[0]), idcmp) !=
+	    NULL;
+}
+
+/* The message ids with a file in sub, sorted; -1 out of memory. */
+static int
+ids(struct queue *q, const char *sub, struct qids *v)
+{
+	unsigned int	 s;
+	int		 k = queue_sub(sub), split = queue_split(q, k), fd;
+	size_t		 cap = 0;
+	unsigned long	*p;
+	DIR		*d;
+	struct dirent	*de;
+
+	for (s = 0; s < (split ? q->split : 1); s++) {
+		if ((fd = queue_dir(q, k, split ? (long)s : -1)) == -1 ||
+		    (fd = dup(fd)) == -1)
+			continue;
+		if ((d = fdopendir(fd)) == NULL) {
+			close(fd);
+			continue;
+		}
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL) {
+			if (!numeric(de->d_name))
+				continue;
+			if (v->n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				if ((p = reallocarray(v->id, cap,
+				    sizeof(*p))) == NULL) {
+					closedir(d);
+					return -1;
+				}
+				v->id = p;
+			}
+			v->id[v->n++] = strtoul(de->d_name, NULL, 10);
+		}
+		closedir(d);
+	}
+	if (v->n > 0)
+		qsort(v->id, v->n, sizeof(v->id[0]), idcmp);
+	return 0;
+}
+
 /* conf-split from the subdirectories of mess/, big-todo from todo/. */
 int
 queue_open(struct queue *q, const char *dir, FILE *warn)
@@ -208,23 +279,11 @@ queue_open(struct queue *q, const char *dir, FILE *warn)
 	q->split = n ? n : 1;
 	q->bigtodo = faccessat(q->dirfd, "todo/0", F_OK, AT_SYMLINK_NOFOLLOW)
 	    == 0;
-	/* bounce/ is small and flat: read it once, not once a message */
-	if ((d = opendirat(q->dirfd, "bounce")) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			unsigned long *b;
-
-			if (!numeric(de->d_name))
-				continue;
-			if ((b = realloc(q->bounce, (q->nbounce + 1) *
-			    sizeof(*b))) == NULL)
-				break;
-			q->bounce = b;
-			q->bounce[q->nbounce++] = strtoul(de->d_name, NULL, 10);
-		}
-		closedir(d);
-		if (q->nbounce > 0)
-			qsort(q->bounce, q->nbounce, sizeof(q->bounce[0]),
-			    idcmp);
+	/* who has a bounce, local or remote file: a listing, read once */
+	if (ids(q, "bounce", &q->bounce) == -1 || ids(q, "local", &q->local) ==
+	    -1 || ids(q, "remote", &q->remote) == -1) {
+		queue_close(q);
+		return -1;
 	}
 	return 0;
 }
@@ -247,9 +306,15 @@ queue_close(struct queue *q)
 	if (q->dirfd != -1)
 		close(q->dirfd);
 	q->dirfd = -1;
-	free(q->bounce);
-	q->bounce = NULL;
-	q->nbounce = 0;
+	free(q->bounce.id);
+	free(q->local.id);
+	free(q->remote.id);
+	memset(&q->bounce, 0, sizeof(q->bounce));
+	memset(&q->local, 0, sizeof(q->local));
+	memset(&q->remote, 0, sizeof(q->remote));
+	free(tb.buf);
+	tb.buf = NULL;
+	tb.cap = 0;
 }
 
 void
@@ -263,54 +328,73 @@ queue_path(const struct queue *q, const char *sub, unsigned long id,
 		snprintf(buf, n, "%s/%s/%lu", q->dir, sub, id);
 }
 
-/* A file of NUL-terminated entries; NULL when it is not there. */
-static char *
+/*
+ * A whole file of the queue, at most max bytes, into tb.buf (ended by a
+ * NUL); its length, or -1 (reported unless it is simply not there).  st,
+ * when wanted, is the file's.  A short read is the end: queue files are
+ * regular files (queue_openat opens nothing else without blocking).
+ */
+static ssize_t
 slurp(struct queue *q, const char *sub, unsigned long id, int split,
-    size_t *len, size_t max, struct stat *st)
+    size_t max, struct stat *st)
 {
-	char	*buf, path[1100];
-	ssize_t	 r = 0;
+	char	 path[1100], *nb;
+	size_t	 len = 0, want;
+	ssize_t	 r;
 	int	 fd;
 
-	queue_path(q, sub, id, split, path, sizeof(path));
 	if ((fd = queue_openat(q, sub, id, split)) == -1) {
 		if (errno != ENOENT)
-			trouble(q, "unable to read", path);
-		return NULL;
+			goto fail;
+		return -1;
 	}
-	if (fstat(fd, st) == -1 || (buf = malloc(max + 1)) == NULL) {
-		trouble(q, "unable to read", path);
-		close(fd);
-		return NULL;
-	}
-	/* the size fstat gave, without a read to see the end */
-	if ((size_t)st->st_size < max)
-		max = (size_t)st->st_size;
-	*len = 0;
-	while (*len < max && (r = read(fd, buf + *len, max - *len)) > 0)
-		*len += (size_t)r;
-	if (r < 0) {
-		trouble(q, "unable to read", path);
-		close(fd);
-		free(buf);
-		return NULL;
+	if (st != NULL && fstat(fd, st) == -1)
+		goto fail;
+	for (;;) {
+		if (tb.cap < len + 8192 + 1 && tb.cap < max + 1) {
+			want = tb.cap ? tb.cap * 2 : 65536;
+			if (want > max + 1)
+				want = max + 1;
+			if ((nb = realloc(tb.buf, want)) == NULL)
+				goto fail;
+			tb.buf = nb;
+			tb.cap = want;
+		}
+		want = tb.cap - 1 - len;
+		if (want > max - len)
+			want = max - len;
+		if (want == 0)
+			break;
+		if ((r = read(fd, tb.buf + len, want)) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		len += (size_t)r;
+		if ((size_t)r < want)
+			break;
 	}
 	close(fd);
-	buf[*len] = '\0';
-	return buf;
+	tb.buf[len] = '\0';
+	return (ssize_t)len;
+fail:
+	queue_path(q, sub, id, split, path, sizeof(path));
+	trouble(q, "unable to read", path);
+	if (fd != -1)
+		close(fd);
+	return -1;
 }
 
 static void
 recipients(struct queue *q, struct qmsg *m, const char *sub, int remote)
 {
-	char		*buf, *p, *end;
-	size_t		 len;
-	struct stat	 st;
+	char		*p, *end;
+	ssize_t		 len;
 	struct qrcpt	*r;
 
-	if ((buf = slurp(q, sub, m->id, 1, &len, 1 << 20, &st)) == NULL)
+	if ((len = slurp(q, sub, m->id, 1, 1 << 20, NULL)) == -1)
 		return;
-	for (p = buf, end = buf + len; p < end; p += strlen(p) + 1) {
+	for (p = tb.buf, end = tb.buf + len; p < end; p += strlen(p) + 1) {
 		if (*p != 'T' && *p != 'D')
 			continue;
 		r = realloc(m->rcpt, (size_t)(m->nrcpt + 1) * sizeof(*r));
@@ -322,35 +406,31 @@ recipients(struct queue *q, struct qmsg *m, const char *sub, int remote)
 		r->remote = remote;
 		r->done = *p == 'D';
 	}
-	free(buf);
 }
 
 /* Fill in one message of info/ (preprocessed) from its files. */
 static int
 load(struct queue *q, struct qmsg *m)
 {
-	char		 path[1100], *buf;
-	size_t		 len;
-	struct stat	 st;
+	char		 path[1100];
+	ssize_t		 len;
 
 	m->size = -1;		/* queue_size() when it is wanted */
-	queue_path(q, "info", m->id, 1, path, sizeof(path));
-	if ((buf = slurp(q, "info", m->id, 1, &len, Q_ADDRMAX + 2, &st)) ==
-	    NULL)
+	m->qtime = -1;		/* queue_qtime() when it is wanted */
+	if ((len = slurp(q, "info", m->id, 1, Q_ADDRMAX + 2, NULL)) == -1)
 		return -1;
-	if (buf[0] != 'F' || memchr(buf, '\0', len) == NULL) {
+	if (tb.buf[0] != 'F' || memchr(tb.buf, '\0', (size_t)len) == NULL) {
 		errno = EINVAL;
+		queue_path(q, "info", m->id, 1, path, sizeof(path));
 		trouble(q, "damaged", path);
-		free(buf);
 		return -1;
 	}
-	strlcpy(m->sender, buf + 1, sizeof(m->sender));
-	m->qtime = st.st_mtime;
-	free(buf);
-	recipients(q, m, "local", 0);
-	recipients(q, m, "remote", 1);
-	m->bouncing = q->nbounce > 0 && bsearch(&m->id, q->bounce,
-	    q->nbounce, sizeof(q->bounce[0]), idcmp) != NULL;
+	strlcpy(m->sender, tb.buf + 1, sizeof(m->sender));
+	if (has(&q->local, m->id))
+		recipients(q, m, "local", 0);
+	if (has(&q->remote, m->id))
+		recipients(q, m, "remote", 1);
+	m->bouncing = has(&q->bounce, m->id);
 	return 0;
 }
 
@@ -358,8 +438,8 @@ load(struct queue *q, struct qmsg *m)
 static int
 load_todo(struct queue *q, struct qmsg *m)
 {
-	char		 path[1100], *buf, *p, *end;
-	size_t		 len;
+	char		 path[1100], *p, *end;
+	ssize_t		 len;
 	struct stat	 st;
 	struct qrcpt	*r;
 
@@ -370,10 +450,9 @@ load_todo(struct queue *q, struct qmsg *m)
 	}
 	m->size = st.st_size;
 	m->qtime = st.st_mtime;
-	if ((buf = slurp(q, "intd", m->id, q->bigtodo, &len, 1 << 20, &st)) ==
-	    NULL)
+	if ((len = slurp(q, "intd", m->id, q->bigtodo, 1 << 20, NULL)) == -1)
 		return -1;
-	for (p = buf, end = buf + len; p < end; p += strlen(p) + 1) {
+	for (p = tb.buf, end = tb.buf + len; p < end; p += strlen(p) + 1) {
 		if (*p == 'F')
 			strlcpy(m->sender, p + 1, sizeof(m->sender));
 		else if (*p == 'T' && (r = realloc(m->rcpt,
@@ -385,7 +464,6 @@ load_todo(struct queue *q, struct qmsg *m)
 			r->remote = -1;		/* not yet decided */
 		}
 	}
-	free(buf);
 	return 0;
 }
 
@@ -397,6 +475,79 @@ queue_free(struct qmsg *m)
 	m->nrcpt = 0;
 }
 
+/*
+ * Messages are loaded (their envelope, and their header when the scan
+ * wants it) a batch at a time by two threads, since the work is one
+ * system call after another on files of their own; fn sees them one at
+ * a time, in directory order, on the calling thread.  Memory stays at
+ * one batch.
+ */
+#define BATCH	512
+
+struct batch {
+	struct queue	*q;
+	struct qmsg	*m;
+	int		*ok;
+	size_t		 n;
+	int		 todo;
+};
+
+static void
+load_range(struct batch *b, size_t from, size_t step)
+{
+	struct stat	st;
+	size_t		i;
+
+	for (i = from; i < b->n; i += step) {
+		struct qmsg *m = &b->m[i];
+
+		b->ok[i] = 0;
+		/*
+		 * qmail-send writes info/ before it removes todo/: in that
+		 * window the message is preprocessed, and listed once, as
+		 * qmail-qread does.
+		 */
+		if (b->todo && queue_statat(b->q, "info", m->id, 1, &st) == 0)
+			continue;
+		if ((b->todo ? load_todo(b->q, m) : load(b->q, m)) == -1)
+			continue;
+		if (b->q->want_headers)
+			queue_headers(b->q, m);
+		b->ok[i] = 1;
+	}
+}
+
+static void *
+helper(void *arg)
+{
+	load_range(arg, 1, 2);
+	free(tb.buf);
+	tb.buf = NULL;
+	tb.cap = 0;
+	return NULL;
+}
+
+static int
+run_batch(struct batch *b, int (*fn)(struct queue *, struct qmsg *, void *),
+    void *arg)
+{
+	pthread_t	t;
+	size_t		i;
+	int		rc = 0, threaded;
+
+	threaded = b->n > 8 && pthread_create(&t, NULL, helper, b) == 0;
+	load_range(b, 0, threaded ? 2 : 1);
+	if (threaded)
+		pthread_join(t, NULL);
+	for (i = 0; i < b->n; i++) {
+		if (rc == 0 && b->ok[i])
+			rc = fn(b->q, &b->m[i], arg);
+		queue_free(&b->m[i]);
+	}
+	b->n = 0;
+	return rc;
+}
+
 static int
 scan_dir(struct queue *q, const char *sub, int todo,
     int (*fn)(struct queue *, struct qmsg *, void *), void *arg)
@@ -404,12 +555,20 @@ scan_dir(struct queue *q, const char *sub, int todo,
 	char		 path[1100];
 	DIR		*d;
 	struct dirent	*de;
-	struct qmsg	 m;
-	struct stat	 st;
+	struct batch	 b = { q, NULL, NULL, 0, todo };
 	unsigned int	 s, nsub = todo && !q->bigtodo ? 1 : q->split;
-	int		 rc, fd, k = queue_sub(sub);
+	int		 rc = 0, fd, k = queue_sub(sub), i;
 
-	for (s = 0; s < nsub; s++) {
+	if ((b.m = calloc(BATCH, sizeof(*b.m))) == NULL ||
+	    (b.ok = calloc(BATCH, sizeof(*b.ok))) == NULL) {
+		free(b.m);
+		return -1;
+	}
+	/* every directory opened now, not by two threads at once later */
+	for (i = 0; i < Q_NSUBS; i++)
+		for (s = 0; s <= q->split; s++)
+			queue_dir(q, i, s == q->split ? -1 : (long)s);
+	for (s = 0; s < nsub && rc == 0; s++) {
 		if (todo && !q->bigtodo)
 			snprintf(path, sizeof(path), "%s/%s", q->dir, sub);
 		else
@@ -425,35 +584,27 @@ scan_dir(struct queue *q, const char *sub, int todo,
 			continue;
 		}
 		rewinddir(d);	/* the offset is shared with the cached one */
-		while ((de = readdir(d)) != NULL) {
+		while (rc == 0 && (de = readdir(d)) != NULL) {
+			struct qmsg *m;
+
 			if (!numeric(de->d_name))
 				continue;
-			memset(&m, 0, sizeof(m));
-			m.id = strtoul(de->d_name, NULL, 10);
-			/*
-			 * qmail-send writes info/ before it removes todo/:
-			 * in that window the message is preprocessed, and
-			 * listed once, as qmail-qread does.
-			 */
-			if (todo && queue_statat(q, "info", m.id, 1, &st) == 0)
-				continue;
-			m.split = (unsigned int)(m.id % q->split);
-			m.uid = -1;
-			m.preprocessed = !todo;
-			if ((todo ? load_todo(q, &m) : load(q, &m)) == -1) {
-				queue_free(&m);
-				continue;
-			}
-			rc = fn(q, &m, arg);
-			queue_free(&m);
-			if (rc != 0) {
-				closedir(d);
-				return rc;
-			}
+			m = &b.m[b.n++];
+			memset(m, 0, sizeof(*m));
+			m->id = strtoul(de->d_name, NULL, 10);
+			m->split = (unsigned int)(m->id % q->split);
+			m->uid = -1;
+			m->preprocessed = !todo;
+			if (b.n == BATCH)
+				rc = run_batch(&b, fn, arg);
 		}
 		closedir(d);
+		if (rc == 0 && b.n > 0)
+			rc = run_batch(&b, fn, arg);
 	}
-	return 0;
+	free(b.m);
+	free(b.ok);
+	return rc;
 }
 
 /* Call fn for every message: preprocessed ones, then todo/. */
@@ -629,42 +780,41 @@ header(struct qmsg *m, const char *h, size_t hl, unsigned int nth)
 }
 
 /*
- * Read the header of mess, whole lines however long, folded lines joined
- * (a header is kept up to Q_HEADERMAX bytes and consumed to its end), and
- * stop at the blank line: client, HELO, account, Subject, From, script.
+ * Read the header of mess in one read where it fits (up to
+ * Q_HEADERSMAX), whole lines however long, folded lines joined (a header
+ * is kept up to Q_HEADERMAX bytes), to the blank line: client, HELO,
+ * account, Subject, From, script.
  */
 int
 queue_headers(struct queue *q, struct qmsg *m)
 {
-	char		 path[1100], *line = NULL, *h;
-	size_t		 cap = 0, hl = 0;
-	ssize_t		 n;
+	char		 path[1100], *h, *p, *end, *nl, *e;
+	size_t		 hl = 0, n;
+	ssize_t		 len;
 	unsigned int	 nth = 0;
-	FILE		*f;
-	int		 fd;
 
 	m->headers = 1;
-	queue_path(q, "mess", m->id, 1, path, sizeof(path));
-	if ((fd = queue_openat(q, "mess", m->id, 1)) == -1 ||
-	    (f = fdopen(fd, "r")) == NULL) {
-		trouble(q, errno == ENOENT ? "no message file for" :
-		    "unable to read", path);
-		if (fd != -1)
-			close(fd);
+	if ((len = slurp(q, "mess", m->id, 1, Q_HEADERSMAX, NULL)) == -1) {
+		if (errno == ENOENT) {
+			queue_path(q, "mess", m->id, 1, path, sizeof(path));
+			trouble(q, "no message file for", path);
+		}
 		return -1;
 	}
 	if ((h = malloc(Q_HEADERMAX + 1)) == NULL) {
+		queue_path(q, "mess", m->id, 1, path, sizeof(path));
 		trouble(q, "unable to read", path);
-		fclose(f);
 		return -1;
 	}
-	for (;;) {
-		n = getline(&line, &cap, f);
-		if (n > 0 && (line[0] == ' ' || line[0] == '\t') && hl > 0) {
-			if (hl + (size_t)n > Q_HEADERMAX)
-				n = (ssize_t)(Q_HEADERMAX - hl);
-			memcpy(h + hl, line, (size_t)n);
-			hl += (size_t)n;
+	for (p = tb.buf, end = tb.buf + len; ; p = e) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		e = nl ? nl + 1 : end;
+		n = (size_t)(e - p);
+		if (n > 0 && (*p == ' ' || *p == '\t') && hl > 0) {
+			if (hl + n > Q_HEADERMAX)
+				n = Q_HEADERMAX - hl;
+			memcpy(h + hl, p, n);
+			hl += n;
 			continue;
 		}
 		if (hl > 0) {
@@ -672,15 +822,13 @@ queue_headers(struct queue *q, struct qmsg *m)
 			header(m, h, hl, nth++);
 			hl = 0;
 		}
-		if (n <= 0 || line[0] == '\n' || (line[0] == '\r' &&
-		    line[1] == '\n'))
+		if (n == 0 || *p == '\n' || (*p == '\r' && n > 1 &&
+		    p[1] == '\n'))
 			break;
-		hl = (size_t)n > Q_HEADERMAX ? Q_HEADERMAX : (size_t)n;
-		memcpy(h, line, hl);
+		hl = n > Q_HEADERMAX ? Q_HEADERMAX : n;
+		memcpy(h, p, hl);
 	}
 	free(h);
-	free(line);
-	fclose(f);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #define Q_ADDRMAX	1024	/* qmail-queue takes 1,002 bytes; qmail-smtpd 899 */
 #define Q_TEXTMAX	200
 #define Q_HEADERMAX	65536	/* one unfolded header line, kept */
+#define Q_HEADERSMAX	(1 << 20)	/* the header read, at most */
 
 /* Who handed the message to qmail-queue, from the line it wrote first. */
 enum q_origin {
@@ -30,7 +31,8 @@ struct qmsg {
 	unsigned long	 id;
 	unsigned int	 split;		/* id % conf-split */
 	off_t		 size;		/* of mess; -1 until queue_size() */
-	time_t		 qtime;		/* info's mtime, as qmail-qread */
+	time_t		 qtime;		/* info's mtime, as qmail-qread;
+					   -1 until queue_qtime() */
 	int		 preprocessed;	/* has info; else in todo */
 	int		 bouncing;
 	char		 sender[Q_ADDRMAX];
@@ -68,8 +70,13 @@ struct queue {
 	int		 bigtodo;
 	FILE		*warn;		/* where trouble is reported */
 	unsigned long	 trouble;
-	unsigned long	*bounce;	/* ids in bounce/, sorted */
-	size_t		 nbounce;
+	struct qids {
+		unsigned long	*id;	/* sorted */
+		size_t		 n;
+	}		 bounce, local, remote;	/* who has a file there:
+						   one listing, not one
+						   failed open a message */
+	int		 want_headers;	/* queue_scan reads them too */
 };
 
 extern const char *const queue_subs[Q_NSUBS + 1];
@@ -90,6 +97,7 @@ int	 queue_received(const char *, size_t, struct qmsg *);
 void	 queue_free(struct qmsg *);
 void	 queue_close(struct queue *);
 off_t	 queue_size(struct queue *, struct qmsg *);
+time_t	 queue_qtime(struct queue *, struct qmsg *);
 void	 queue_date(time_t, char *, size_t);
 
 #endif
