@@ -25,7 +25,7 @@
 #include "lib/queue.h"
 
 #define USAGE \
-"usage: qtriage [-q queuedir] stat [-o minutes] [-m max]\n" \
+"usage: qtriage [-q queuedir] stat [-R] [-o minutes] [-m max]\n" \
 "       qtriage [-q queuedir] list [-Q] [filters]\n" \
 "       qtriage [-q queuedir] top|yank [filters] [-n count] [-F text|tsv|json] [-y] [-d dir]\n" \
 "       qtriage [-q queuedir] who [filters] logfile ...\n" \
@@ -133,33 +133,20 @@ matches(struct queue *q, struct qmsg *m)
 /* ---------------------------------------------------------------- stat */
 
 struct stats {
-	unsigned long	mess, todo, local, remote, bouncing, over, age[6];
-	long		older;
+	unsigned long	local, remote;
 };
 
 static int
 stat_one(struct queue *q, struct qmsg *m, void *arg)
 {
-	static const long	 edge[5] = { 5, 30, 60, 360, 1440 };
-	struct stats		*s = arg;
-	long			 min = (long)(now - queue_qtime(q, m)) / 60;
-	int			 i;
+	struct stats	*s = arg;
+	int		 i;
 
-	if (m->preprocessed)
-		s->mess++;
-	else
-		s->todo++;
-	for (i = 0; i < 5 && min >= edge[i]; i++)
-		;
-	s->age[i]++;
 	for (i = 0; i < m->nrcpt; i++)
 		if (!m->rcpt[i].done && m->rcpt[i].remote == 1)
 			s->remote++;
 		else if (!m->rcpt[i].done && m->rcpt[i].remote == 0)
 			s->local++;
-	s->bouncing += m->bouncing;
-	if (s->older < 0 || min >= s->older)
-		s->over++;
 	return 0;
 }
 
@@ -190,34 +177,57 @@ entries(struct queue *q, const char *sub)
 	return n;
 }
 
+/*
+ * qmail-qstat's counts, then ages (of the message files: when each
+ * arrived) and bouncing, from the directories and one stat a message;
+ * recipients (-R) read every message's files.
+ */
 static int
-cmd_stat(struct queue *q, long max)
+cmd_stat(struct queue *q, long max, int rcpts)
 {
 	static const char *label[6] = { "under 5 minutes", "5 to 30 minutes",
 	    "30 to 60 minutes", "1 to 6 hours", "6 to 24 hours",
 	    "a day or more" };
-	struct stats	s;
-	int		i;
+	static const long edge[5] = { 5, 30, 60, 360, 1440 };
+	struct stats	 s = { 0, 0 };
+	unsigned long	 age[6] = { 0 }, over = 0;
+	time_t		*t;
+	ssize_t		 n, k;
+	long		 min;
+	int		 i;
 
-	memset(&s, 0, sizeof(s));
-	s.older = flt.older;
-	queue_scan(q, stat_one, &s);
+	if ((n = queue_times(q, &t)) == -1) {
+		fprintf(stderr, "qtriage: fatal: out of memory\n");
+		return 111;
+	}
+	for (k = 0; k < n; k++) {
+		min = (long)(now - t[k]) / 60;
+		for (i = 0; i < 5 && min >= edge[i]; i++)
+			;
+		age[i]++;
+		if (flt.older < 0 || min >= flt.older)
+			over++;
+	}
+	free(t);
 	/* qmail-qstat's two lines: a message still arriving is in mess/ */
-	printf("messages in queue: %lu\n", entries(q, "mess"));
+	printf("messages in queue: %lu\n", (unsigned long)n);
 	printf("messages in queue but not yet preprocessed: %lu\n",
 	    entries(q, "todo"));
 	printf("by age:\n");
 	for (i = 0; i < 6; i++)
-		printf("  %-18s %lu\n", label[i], s.age[i]);
-	printf("recipients still to do: %lu local, %lu remote\n", s.local,
-	    s.remote);
-	printf("bouncing: %lu\n", s.bouncing);
-	if (max >= 0 && (long)s.over > max) {
+		printf("  %-18s %lu\n", label[i], age[i]);
+	if (rcpts) {
+		queue_scan(q, stat_one, &s);
+		printf("recipients still to do: %lu local, %lu remote\n",
+		    s.local, s.remote);
+	}
+	printf("bouncing: %lu\n", (unsigned long)q->bounce.n);
+	if (max >= 0 && (long)over > max) {
 		if (flt.older >= 0)
 			printf("ALERT: %lu messages older than %ld minutes, "
-			    "more than %ld\n", s.over, flt.older, max);
+			    "more than %ld\n", over, flt.older, max);
 		else
-			printf("ALERT: %lu messages, more than %ld\n", s.over,
+			printf("ALERT: %lu messages, more than %ld\n", over,
 			    max);
 		return 1;
 	}
@@ -1108,7 +1118,7 @@ main(int argc, char *argv[])
 	char		 ybuf[1100];
 	long		 max = -1;
 	size_t		 limit = 10;
-	int		 ch, really = 0, rc;
+	int		 ch, really = 0, rc, rcpts = 0;
 
 	while ((ch = getopt(argc, argv, "+hq:")) != -1) {
 		if (ch == 'q')
@@ -1125,7 +1135,7 @@ main(int argc, char *argv[])
 		usage();
 	cmd = argv[0];
 	optind = 1;
-	while ((ch = getopt(argc, argv, "d:f:F:h:i:m:n:o:p:Qr:u:y")) != -1) {
+	while ((ch = getopt(argc, argv, "d:f:F:h:i:m:n:o:p:QRr:u:y")) != -1) {
 		switch (ch) {
 		case 'd':
 			yankdir = optarg;
@@ -1188,6 +1198,9 @@ main(int argc, char *argv[])
 		case 'Q':
 			qread = 1;
 			break;
+		case 'R':
+			rcpts = 1;
+			break;
 		case 'y':
 			really = 1;
 			break;
@@ -1211,7 +1224,7 @@ main(int argc, char *argv[])
 		yankdir = ybuf;
 	}
 	if (strcmp(cmd, "stat") == 0 && argc == 0)
-		rc = cmd_stat(&q, max);
+		rc = cmd_stat(&q, max, rcpts);
 	else if (strcmp(cmd, "list") == 0 && argc == 0)
 		rc = queue_scan(&q, list_one, NULL);
 	else if (strcmp(cmd, "top") == 0 && argc == 0)

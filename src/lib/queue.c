@@ -607,6 +607,96 @@ scan_dir(struct queue *q, const char *sub, int todo,
 	return rc;
 }
 
+/*
+ * The arrival times of every message file, as stat needs them and nothing
+ * more: the names in mess/ and one fstatat each, the split directories
+ * shared by two threads.  qmail-qstat counts mess/; the same walk gives
+ * the count.  The count, or -1; *out is malloc'd.
+ */
+struct times {
+	struct queue	*q;
+	unsigned int	 first;
+	time_t		*t;
+	size_t		 n, cap;
+	int		 fail;
+};
+
+static void
+times_add(struct times *x, time_t t)
+{
+	time_t	*p;
+
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 4096;
+		if ((p = reallocarray(x->t, x->cap, sizeof(*p))) == NULL) {
+			x->fail = 1;
+			return;
+		}
+		x->t = p;
+	}
+	x->t[x->n++] = t;
+}
+
+static void *
+times_half(void *arg)
+{
+	struct times	*x = arg;
+	struct stat	 st;
+	struct dirent	*de;
+	unsigned int	 s;
+	DIR		*d;
+	int		 fd;
+
+	for (s = x->first; s < x->q->split && !x->fail; s += 2) {
+		if ((fd = queue_dir(x->q, queue_sub("mess"), (long)s)) == -1 ||
+		    (fd = dup(fd)) == -1)
+			continue;
+		if ((d = fdopendir(fd)) == NULL) {
+			close(fd);
+			continue;
+		}
+		rewinddir(d);
+		while ((de = readdir(d)) != NULL && !x->fail)
+			if (de->d_name[0] != '.' && fstatat(dirfd(d),
+			    de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				times_add(x, st.st_mtime);
+		closedir(d);
+	}
+	return NULL;
+}
+
+ssize_t
+queue_times(struct queue *q, time_t **out)
+{
+	struct times	 a = { q, 0, NULL, 0, 0, 0 }, b = { q, 1, NULL, 0, 0, 0 };
+	pthread_t	 t;
+	unsigned int	 s;
+	time_t		*p = NULL;
+
+	for (s = 0; s <= q->split; s++)
+		queue_dir(q, queue_sub("mess"), s == q->split ? -1 : (long)s);
+	if (pthread_create(&t, NULL, times_half, &b) == 0) {
+		times_half(&a);
+		pthread_join(t, NULL);
+	} else {
+		times_half(&a);
+		times_half(&b);
+	}
+	if (a.fail || b.fail || (b.n > 0 && (p = reallocarray(a.t,
+	    a.n + b.n, sizeof(*p))) == NULL)) {
+		free(a.t);
+		free(b.t);
+		return -1;
+	}
+	if (b.n > 0) {
+		a.t = p;
+		memcpy(a.t + a.n, b.t, b.n * sizeof(*p));
+	}
+	free(b.t);
+	*out = a.t;
+	return (ssize_t)(a.n + b.n);
+}
+
 /* Call fn for every message: preprocessed ones, then todo/. */
 int
 queue_scan(struct queue *q, int (*fn)(struct queue *, struct qmsg *, void *),

@@ -98,6 +98,7 @@ void	 queue_free(struct qmsg *);
 void	 queue_close(struct queue *);
 off_t	 queue_size(struct queue *, struct qmsg *);
 time_t	 queue_qtime(struct queue *, struct qmsg *);
+ssize_t	 queue_times(struct queue *, time_t **);
 void	 queue_date(time_t, char *, size_t);
 
 #endif

@@ -23,7 +23,7 @@ setup() {
 }
 
 @test "stat: qmail-qstat's two lines, then age, local and remote, bouncing" {
-	run "${QT[@]}" stat
+	run "${QT[@]}" stat -R
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "messages in queue: 14" ]
 	[ "${lines[1]}" = "messages in queue but not yet preprocessed: 1" ]
