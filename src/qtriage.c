@@ -9,10 +9,12 @@
 #include <sys/stat.h>
 #include <ctype.h>
 #include <dirent.h>
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <regex.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +56,16 @@ struct filter {
 	long		 uid;		/* or -1 */
 };
 
+/* One grouping: distinct values and their counts, in a tsearch(3) tree. */
 struct counter {
-	char		**key;
-	unsigned long	 *n;
-	size_t		  cap, used;
-	unsigned long	  other;
+	void		*root;
+	size_t		 used;
+	unsigned long	 other;
+};
+
+struct centry {
+	unsigned long	n;
+	char		key[];
 };
 
 static struct filter	 flt = { .older = -1, .uid = -1 };
@@ -70,6 +77,12 @@ usage(void)
 {
 	fprintf(stderr, "%s\n", USAGE);
 	exit(100);
+}
+
+static void __attribute__((noreturn))
+nomem(void)
+{
+	errx(111, "fatal: out of memory");
 }
 
 static int
@@ -197,8 +210,7 @@ cmd_stat(struct queue *q, long max, int rcpts)
 	int		 i;
 
 	if ((n = queue_times(q, &t)) == -1) {
-		fprintf(stderr, "qtriage: fatal: out of memory\n");
-		return 111;
+		nomem();
 	}
 	for (k = 0; k < n; k++) {
 		min = (long)(now - t[k]) / 60;
@@ -284,60 +296,43 @@ clean(char *dst, size_t n, const char *src)
 	log_sanitise(dst, n, src, strlen(src));
 }
 
+static int
+centcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct centry *)a)->key,
+	    ((const struct centry *)b)->key);
+}
+
+/* One more message with this value; values past KEYCAP are "other". */
 static void
 count(struct counter *c, const char *raw)
 {
-	size_t	h = 5381, i;
-	const char *p, *key;
-	char	buf[Q_ADDRMAX];
+	union {
+		struct centry	e;
+		char		b[sizeof(struct centry) + Q_ADDRMAX];
+	}		 probe;
+	struct centry	*e, **found;
+	size_t		 len;
 
-	clean(buf, sizeof(buf), raw);
-	key = buf[0] == '\0' ? "(none)" : buf;
-	if (c->cap == 0) {
-		c->cap = 1024;
-		c->key = calloc(c->cap, sizeof(*c->key));
-		c->n = calloc(c->cap, sizeof(*c->n));
-		if (c->key == NULL || c->n == NULL)
-			exit(111);
+	clean(probe.e.key, Q_ADDRMAX, raw);
+	if (probe.e.key[0] == '\0')
+		strlcpy(probe.e.key, "(none)", Q_ADDRMAX);
+	if ((found = tfind(&probe.e, &c->root, centcmp)) != NULL) {
+		(*found)->n++;
+		return;
 	}
-	for (p = key; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	for (i = h % c->cap; c->key[i] != NULL; i = (i + 1) % c->cap)
-		if (strcmp(c->key[i], key) == 0) {
-			c->n[i]++;
-			return;
-		}
 	if (c->used >= KEYCAP) {	/* bounded memory: the rest is "other" */
 		c->other++;
 		return;
 	}
-	c->key[i] = strdup(key);
-	c->n[i] = 1;
-	if (++c->used * 2 > c->cap) {	/* grow and rehash */
-		struct counter	 g = { 0 };
-		size_t		 k;
-
-		g.cap = c->cap * 2;
-		g.key = calloc(g.cap, sizeof(*g.key));
-		g.n = calloc(g.cap, sizeof(*g.n));
-		if (g.key == NULL || g.n == NULL)
-			exit(111);
-		for (k = 0; k < c->cap; k++) {
-			if (c->key[k] == NULL)
-				continue;
-			for (h = 5381, p = c->key[k]; *p; p++)
-				h = h * 33 + (unsigned char)*p;
-			for (i = h % g.cap; g.key[i]; i = (i + 1) % g.cap)
-				;
-			g.key[i] = c->key[k];
-			g.n[i] = c->n[k];
-		}
-		free(c->key);
-		free(c->n);
-		c->key = g.key;
-		c->n = g.n;
-		c->cap = g.cap;
-	}
+	len = strlen(probe.e.key) + 1;
+	if ((e = malloc(sizeof(*e) + len)) == NULL)
+		nomem();
+	e->n = 1;
+	memcpy(e->key, probe.e.key, len);
+	if (tsearch(e, &c->root, centcmp) == NULL)
+		nomem();
+	c->used++;
 }
 
 /* Where a message came from, for the "client address" grouping. */
@@ -400,15 +395,10 @@ struct top {
 static void
 top_free(struct top *t)
 {
-	size_t	i;
 	int	d;
 
-	for (d = 0; d < DIMS; d++) {
-		for (i = 0; i < t->dim[d].cap; i++)
-			free(t->dim[d].key[i]);
-		free(t->dim[d].key);
-		free(t->dim[d].n);
-	}
+	for (d = 0; d < DIMS; d++)
+		tdestroy(t->dim[d].root, free);
 }
 
 static int
@@ -439,7 +429,7 @@ top_one(struct queue *q, struct qmsg *m, void *arg)
 	return 0;
 }
 
-struct entry {
+struct value {
 	const char	*key;
 	unsigned long	 n;
 };
@@ -447,24 +437,43 @@ struct entry {
 static int
 bycount(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct value *x = a, *y = b;
 
 	if (x->n != y->n)
 		return x->n < y->n ? 1 : -1;
 	return strcmp(x->key, y->key);
 }
 
-static size_t
-ranked(const struct counter *c, struct entry **out)
-{
-	size_t	i, k = 0;
+struct ranking {
+	struct value	*e;
+	size_t		 n;
+};
 
-	*out = calloc(c->used + 1, sizeof(**out));
-	for (i = 0; i < c->cap; i++)
-		if (c->key[i] != NULL)
-			(*out)[k++] = (struct entry){ c->key[i], c->n[i] };
-	qsort(*out, k, sizeof(**out), bycount);
-	return k;
+static void
+rank_one(const void *node, VISIT v, void *arg)
+{
+	const struct centry	*c = *(const struct centry *const *)node;
+	struct ranking		*r = arg;
+
+	if (v == postorder || v == leaf)
+		r->e[r->n++] = (struct value){ c->key, c->n };
+}
+
+/* The values of a grouping, most messages first; *out is malloc'd. */
+static size_t
+ranked(const struct counter *c, struct value **out)
+{
+	struct ranking	r = { NULL, 0 };
+
+	*out = NULL;
+	if (c->used == 0)
+		return 0;
+	if ((r.e = calloc(c->used, sizeof(*r.e))) == NULL)
+		nomem();
+	twalk_r(c->root, rank_one, &r);
+	qsort(r.e, r.n, sizeof(*r.e), bycount);
+	*out = r.e;
+	return r.n;
 }
 
 static void
@@ -486,7 +495,7 @@ static int
 cmd_top(struct queue *q, size_t limit, const char *fmt)
 {
 	struct top	 t;
-	struct entry	*e;
+	struct value	*e;
 	size_t		 n, i;
 	int		 d;
 
@@ -498,7 +507,7 @@ cmd_top(struct queue *q, size_t limit, const char *fmt)
 		printf("%lu of the %lu messages in the queue\n", t.matched,
 		    t.total);
 	for (d = 0; d < DIMS; d++) {
-		n = t.dim[d].cap ? ranked(&t.dim[d], &e) : 0;
+		n = ranked(&t.dim[d], &e);
 		if (n == 0)
 			e = NULL;
 		if (strcmp(fmt, "json") == 0) {
@@ -568,8 +577,9 @@ add_login(int src, const char *ip, size_t iplen, const char *user,
 			logins[k].n[src]++;
 			return;
 		}
-	if ((logins = realloc(logins, (nlogins + 1) * sizeof(*logins))) == NULL)
-		exit(111);
+	if ((logins = reallocarray(logins, nlogins + 1, sizeof(*logins))) ==
+	    NULL)
+		nomem();
 	memset(&logins[nlogins], 0, sizeof(logins[nlogins]));
 	strlcpy(logins[nlogins].ip, i, sizeof(logins[nlogins].ip));
 	strlcpy(logins[nlogins].user, u, sizeof(logins[nlogins].user));
@@ -605,7 +615,7 @@ static int
 cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 {
 	struct top	 t;
-	struct entry	*ips, *users;
+	struct value	*ips, *users;
 	size_t		 n, nu, i, k;
 	int		 j, named, d;
 
@@ -614,7 +624,7 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 	memset(&t, 0, sizeof(t));
 	queue_scan(q, top_one, &t);
 	printf("%lu of the %lu messages in the queue\n", t.matched, t.total);
-	n = t.dim[0].cap ? ranked(&t.dim[0], &ips) : 0;
+	n = ranked(&t.dim[0], &ips);
 	for (i = 0; i < n && i < limit; i++) {
 		printf("\n%s: %lu messages\n", ips[i].key, ips[i].n);
 		for (named = 0, k = 0; k < nlogins; k++)
@@ -632,8 +642,8 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 			    "logs\n");
 	}
 	for (d = 7; d <= 8; d++) {
-		struct entry	*e;
-		size_t		 ne = t.dim[d].cap ? ranked(&t.dim[d], &e) : 0;
+		struct value	*e;
+		size_t		 ne = ranked(&t.dim[d], &e);
 
 		for (i = 0, named = 0; i < ne && i < limit; i++) {
 			if (strcmp(e[i].key, "(none)") == 0)
@@ -648,7 +658,7 @@ cmd_who(struct queue *q, char **files, int nfiles, size_t limit)
 		if (ne)
 			free(e);
 	}
-	nu = t.dim[3].cap ? ranked(&t.dim[3], &users) : 0;
+	nu = ranked(&t.dim[3], &users);
 	for (i = 0, named = 0; i < nu; i++)
 		if (strcmp(users[i].key, "(none)") != 0) {
 			if (!named++)
@@ -709,9 +719,7 @@ cmd_show(struct queue *q, const char *arg, int headers)
 		return 0;
 	if ((fd = queue_openat(q, "mess", id, 1)) == -1 ||
 	    (f = fdopen(fd, "r")) == NULL) {
-		fprintf(stderr, "qtriage: fatal: unable to read message #%lu: "
-		    "%s\n", id, strerror(errno));
-		return 111;
+		err(111, "fatal: unable to read message #%lu", id);
 	}
 	putchar('\n');
 	while ((len = getline(&line, &cap, f)) > 0 && line[0] != '\n') {
@@ -739,8 +747,8 @@ collect(struct queue *q, struct qmsg *m, void *arg)
 
 	if (!matches(q, m))
 		return 0;
-	if ((v->id = realloc(v->id, (v->n + 1) * sizeof(*v->id))) == NULL)
-		exit(111);
+	if ((v->id = reallocarray(v->id, v->n + 1, sizeof(*v->id))) == NULL)
+		nomem();
 	v->id[v->n++] = m->id;
 	return 0;
 }
@@ -748,9 +756,7 @@ collect(struct queue *q, struct qmsg *m, void *arg)
 static void __attribute__((noreturn))
 fatal(const char *what, const char *name)
 {
-	fprintf(stderr, "qtriage: fatal: %s %s: %s\n", what, name,
-	    strerror(errno));
-	exit(111);
+	err(111, "fatal: %s %s", what, name);
 }
 
 /* qmail-send holds lock/sendmutex while it runs. */
@@ -765,9 +771,8 @@ sendmutex(const struct queue *q)
 		fatal("unable to open", "lock/sendmutex");
 	close(dfd);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		fprintf(stderr, "qtriage: fatal: qmail-send is running (it "
-		    "holds %s/lock/sendmutex): stop it first\n", q->dir);
-		exit(111);
+		errx(111, "fatal: qmail-send is running (it holds "
+		    "%s/lock/sendmutex): stop it first", q->dir);
 	}
 	return fd;
 }
@@ -792,10 +797,9 @@ yankdir_open(const char *dir, int create)
 	if (fstat(fd, &st) == -1)
 		fatal("unable to read", dir);
 	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		fprintf(stderr, "qtriage: fatal: %s is not ours (owner %lu, "
-		    "mode %o): refused\n", dir, (unsigned long)st.st_uid,
+		errx(111, "fatal: %s is not ours (owner %lu, mode %o): refused",
+		    dir, (unsigned long)st.st_uid,
 		    (unsigned int)(st.st_mode & 07777));
-		exit(111);
 	}
 	return fd;
 }
@@ -1173,9 +1177,8 @@ main(int argc, char *argv[])
 		case 'p':
 			if (regcomp(&flt.re, optarg, REG_EXTENDED | REG_NOSUB)
 			    != 0) {
-				fprintf(stderr, "qtriage: fatal: -p %s: not a "
-				    "regular expression\n", optarg);
-				return 100;
+				errx(100, "fatal: -p %s: not a regular "
+				    "expression", optarg);
 			}
 			flt.have_re = 1;
 			break;
@@ -1188,9 +1191,8 @@ main(int argc, char *argv[])
 				struct passwd *pw = getpwnam(optarg);
 
 				if (pw == NULL) {
-					fprintf(stderr, "qtriage: fatal: -u %s: "
-					    "no such user\n", optarg);
-					return 100;
+					errx(100, "fatal: -u %s: no such user",
+					    optarg);
 				}
 				flt.uid = (long)pw->pw_uid;
 			}
@@ -1212,9 +1214,7 @@ main(int argc, char *argv[])
 	argc -= optind;
 	now = time(NULL);
 	if (queue_open(&q, qdir, stderr) == -1) {
-		fprintf(stderr, "qtriage: fatal: %s is not a qmail queue: %s\n",
-		    qdir, strerror(errno));
-		return 111;
+		err(111, "fatal: %s is not a qmail queue", qdir);
 	}
 	/* the header, read with the envelope, by the loading threads */
 	q.want_headers = strcmp(cmd, "top") == 0 || strcmp(cmd, "who") == 0 ||
