@@ -759,20 +759,17 @@ fatal(const char *what, const char *name)
 	err(111, "fatal: %s %s", what, name);
 }
 
-/* qmail-send holds lock/sendmutex while it runs. */
+/* qmail-send holds lock/sendmutex while it runs: take it or stop. */
 static int
-sendmutex(const struct queue *q)
+sendmutex(struct queue *q)
 {
-	int	dfd, fd;
+	int	fd;
 
-	if ((dfd = openat(q->dirfd, "lock", O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) == -1 || (fd = openat(dfd, "sendmutex",
-	    O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = queue_lock(q)) == -1) {
+		if (errno == EWOULDBLOCK)
+			errx(111, "fatal: qmail-send is running (it holds "
+			    "%s/lock/sendmutex): stop it first", q->dir);
 		fatal("unable to open", "lock/sendmutex");
-	close(dfd);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		errx(111, "fatal: qmail-send is running (it holds "
-		    "%s/lock/sendmutex): stop it first", q->dir);
 	}
 	return fd;
 }
@@ -1019,93 +1016,12 @@ cmd_restore(struct queue *q, const char *dir)
 	return bad ? 111 : 0;
 }
 
-/*
- * Consistency as qmail itself sees it.  Not damage: a message qmail-queue
- * is still writing (mess/ without todo/ or info/; qmail-send removes one
- * whose writer died after 36 hours, and so only then is it reported),
- * and one qmail-send is sorting (todo/ and info/ both).
- */
-#define OSSIFIED	129600	/* qmail-send's 36 hours */
-
 static int
 cmd_check(struct queue *q)
 {
-	char		 path[4096], other[4096];
-	unsigned int	 s;
-	unsigned long	 id, problems = 0, files = 0, arriving = 0;
-	struct stat	 st;
-	int		 k, fd;
-	DIR		*d;
-	struct dirent	*de;
-	static const char *split_subs[] = { "mess", "info", "local", "remote",
-	    NULL };
+	unsigned long	files, problems, arriving;
 
-	for (k = 0; split_subs[k]; k++)
-		for (s = 0; s < q->split; s++) {
-			snprintf(path, sizeof(path), "%s/%s/%u", q->dir,
-			    split_subs[k], s);
-			d = NULL;
-			if ((fd = queue_dir(q, queue_sub(split_subs[k]),
-			    (long)s)) == -1 || (fd = dup(fd)) == -1 ||
-			    (d = fdopendir(fd)) == NULL) {
-				if (fd != -1 && d == NULL)
-					close(fd);
-				printf("%s: missing split directory\n", path);
-				problems++;
-				continue;
-			}
-			rewinddir(d);
-			while ((de = readdir(d)) != NULL) {
-				char *end;
-
-				if (de->d_name[0] == '.')
-					continue;
-				files++;
-				snprintf(path, sizeof(path), "%s/%s/%u/%s",
-				    q->dir, split_subs[k], s, de->d_name);
-				id = strtoul(de->d_name, &end, 10);
-				if (*end != '\0') {
-					printf("%s: not a message file\n", path);
-					problems++;
-					continue;
-				}
-				if (id % q->split != s) {
-					printf("%s: in split %u, belongs in %lu\n",
-					    path, s, id % q->split);
-					problems++;
-				}
-				if (k == 0) {
-					if (fstatat(dirfd(d), de->d_name, &st,
-					    AT_SYMLINK_NOFOLLOW) == -1)
-						continue;	/* just went */
-					if (st.st_ino != id) {
-						printf("%s: name is not its inode "
-						    "(%lu)\n", path,
-						    (unsigned long)st.st_ino);
-						problems++;
-					}
-					if (path_of(q, "info", id, other,
-					    sizeof(other)) || path_of(q, "todo",
-					    id, other, sizeof(other)))
-						continue;
-					if (now - st.st_atime <= OSSIFIED) {
-						arriving++;
-						continue;
-					}
-					printf("%s: left by a qmail-queue that "
-					    "died (neither preprocessed nor in "
-					    "todo for 36 hours; a running "
-					    "qmail-send removes it)\n", path);
-					problems++;
-				} else if (!path_of(q, "mess", id, other,
-				    sizeof(other))) {
-					printf("%s: orphan: no message file\n",
-					    path);
-					problems++;
-				}
-			}
-			closedir(d);
-		}
+	problems = queue_check(q, now, stdout, &files, &arriving);
 	printf("%lu files, %lu problems", files, problems);
 	if (arriving)
 		printf(" (%lu messages still arriving)", arriving);

@@ -7,6 +7,7 @@
  * preprocessed yet, flat or split (the big-todo patch).  A damaged or
  * vanished file is reported and skipped, never fatal for the rest.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -920,6 +921,126 @@ queue_headers(struct queue *q, struct qmsg *m)
 	}
 	free(h);
 	return 0;
+}
+
+/*
+ * qmail-send's lock: lock/sendmutex, which it holds while it runs.  The
+ * descriptor, or -1 (errno EWOULDBLOCK: qmail-send is running).
+ */
+int
+queue_lock(struct queue *q)
+{
+	int	dfd, fd, saved;
+
+	if ((dfd = openat(q->dirfd, "lock", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return -1;
+	fd = openat(dfd, "sendmutex", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	saved = errno;
+	close(dfd);
+	errno = saved;
+	if (fd == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Consistency as qmail itself sees it.  Not damage: a message qmail-queue
+ * is still writing (mess/ without todo/ or info/; qmail-send removes one
+ * whose writer died after 36 hours, and so only then is it reported),
+ * and one qmail-send is sorting (todo/ and info/ both).
+ */
+#define OSSIFIED	129600	/* qmail-send's 36 hours */
+
+unsigned long
+queue_check(struct queue *q, time_t now, FILE *out, unsigned long *nfiles,
+    unsigned long *narriving)
+{
+	char		 path[4096];
+	unsigned int	 s;
+	unsigned long	 id, problems = 0, files = 0, arriving = 0;
+	struct stat	 st, st2;
+	int		 k, fd;
+	DIR		*d;
+	struct dirent	*de;
+	static const char *split_subs[] = { "mess", "info", "local", "remote",
+	    NULL };
+
+	for (k = 0; split_subs[k]; k++)
+		for (s = 0; s < q->split; s++) {
+			snprintf(path, sizeof(path), "%s/%s/%u", q->dir,
+			    split_subs[k], s);
+			d = NULL;
+			if ((fd = queue_dir(q, queue_sub(split_subs[k]),
+			    (long)s)) == -1 || (fd = dup(fd)) == -1 ||
+			    (d = fdopendir(fd)) == NULL) {
+				if (fd != -1 && d == NULL)
+					close(fd);
+				fprintf(out, "%s: missing split directory\n", path);
+				problems++;
+				continue;
+			}
+			rewinddir(d);
+			while ((de = readdir(d)) != NULL) {
+				char *end;
+
+				if (de->d_name[0] == '.')
+					continue;
+				files++;
+				snprintf(path, sizeof(path), "%s/%s/%u/%s",
+				    q->dir, split_subs[k], s, de->d_name);
+				id = strtoul(de->d_name, &end, 10);
+				if (*end != '\0') {
+					fprintf(out, "%s: not a message file\n", path);
+					problems++;
+					continue;
+				}
+				if (id % q->split != s) {
+					fprintf(out, "%s: in split %u, belongs in %lu\n",
+					    path, s, id % q->split);
+					problems++;
+				}
+				if (k == 0) {
+					if (fstatat(dirfd(d), de->d_name, &st,
+					    AT_SYMLINK_NOFOLLOW) == -1)
+						continue;	/* just went */
+					if (st.st_ino != id) {
+						fprintf(out, "%s: name is not its inode "
+						    "(%lu)\n", path,
+						    (unsigned long)st.st_ino);
+						problems++;
+					}
+					if (queue_statat(q, "info", id, 1, &st2) ==
+					    0 || queue_statat(q, "todo", id,
+					    q->bigtodo, &st2) == 0)
+						continue;
+					if (now - st.st_atime <= OSSIFIED) {
+						arriving++;
+						continue;
+					}
+					fprintf(out, "%s: left by a qmail-queue that "
+					    "died (neither preprocessed nor in "
+					    "todo for 36 hours; a running "
+					    "qmail-send removes it)\n", path);
+					problems++;
+				} else if (queue_statat(q, "mess", id, 1, &st2)
+				    == -1) {
+					fprintf(out, "%s: orphan: no message file\n",
+					    path);
+					problems++;
+				}
+			}
+			closedir(d);
+		}
+	*nfiles = files;
+	*narriving = arriving;
+	return problems;
 }
 
 /* qmail-qread's date: "18 Jul 2008 02:01:11" (GMT). */

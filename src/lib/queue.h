@@ -99,6 +99,9 @@ void	 queue_close(struct queue *);
 off_t	 queue_size(struct queue *, struct qmsg *);
 time_t	 queue_qtime(struct queue *, struct qmsg *);
 ssize_t	 queue_times(struct queue *, time_t **);
+int	 queue_lock(struct queue *);
+unsigned long queue_check(struct queue *, time_t, FILE *, unsigned long *,
+	    unsigned long *);
 void	 queue_date(time_t, char *, size_t);
 
 #endif
