@@ -109,7 +109,8 @@ marks() {
 }
 
 @test "xinetd: IPv4-mapped client on an IPv6 socket is reported as IPv4" {
-	port=$("$TOOLS/freeport")
+	# free on :: (every address), not only on 127.0.0.1
+	port=$("$TOOLS/freeport" ::)
 	conf="$BATS_TEST_TMPDIR"
 	{
 		xinetd_defaults "$conf"
@@ -118,7 +119,7 @@ marks() {
 	} > "$conf/xinetd.conf"
 	# bind = :: takes IPv4 too; only loopback clients connect to it
 	start_xinetd "$conf"
-	wait_listen 127.0.0.1 "$port"
+	wait_listen 127.0.0.1 "$port" || { cat "$conf/xinetd.out" >&2; false; }
 	run from 127.0.0.2 127.0.0.1 "$port"
 	stop_pid "$XINETD_PID"
 	[[ "$output" == *"TCPREMOTEIP=127.0.0.2"* ]]
