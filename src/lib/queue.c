@@ -27,6 +27,7 @@ static __thread struct {
 	char	*buf;
 	size_t	 cap;
 } tb;
+static __thread char	*th;	/* one unfolded header */
 
 
 static void
@@ -316,6 +317,8 @@ queue_close(struct queue *q)
 	free(tb.buf);
 	tb.buf = NULL;
 	tb.cap = 0;
+	free(th);
+	th = NULL;
 }
 
 void
@@ -522,6 +525,8 @@ static void *
 helper(void *arg)
 {
 	load_range(arg, 1, 2);
+	free(th);
+	th = NULL;
 	free(tb.buf);
 	tb.buf = NULL;
 	tb.cap = 0;
@@ -892,11 +897,12 @@ queue_headers(struct queue *q, struct qmsg *m)
 		}
 		return -1;
 	}
-	if ((h = malloc(Q_HEADERMAX + 1)) == NULL) {
+	if (th == NULL && (th = malloc(Q_HEADERMAX + 1)) == NULL) {
 		queue_path(q, "mess", m->id, 1, path, sizeof(path));
 		trouble(q, "unable to read", path);
 		return -1;
 	}
+	h = th;
 	for (p = tb.buf, end = tb.buf + len; ; p = e) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		e = nl ? nl + 1 : end;
@@ -919,7 +925,6 @@ queue_headers(struct queue *q, struct qmsg *m)
 		hl = n > Q_HEADERMAX ? Q_HEADERMAX : n;
 		memcpy(h, p, hl);
 	}
-	free(h);
 	return 0;
 }
 
