@@ -400,7 +400,7 @@ room(struct win *w, uint32_t more, time_t now, unsigned int window)
 		return WIN_ERROR;
 	if (live + more > most)
 		return WIN_FULL;
-	want = (live + more) * 4;
+	want = (live + more) * 3;	/* a third full: room to half */
 	for (size = WIN_SLOTSMIN; size < want && size < w->maxslots;)
 		size *= 2;
 	return rebuild(w, size, now, window) == -1 ? WIN_ERROR : WIN_ADMITTED;

@@ -63,7 +63,7 @@ service $name
 	port		= $port
 	$flags
 	server		= $server
-	server_args	= $*
+	${*:+server_args	= $*}
 	instances	= 100
 	per_source	= 100
 	cps		= 1000 1

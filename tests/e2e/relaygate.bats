@@ -45,6 +45,11 @@ RULES
 	wait_listen 127.0.0.1 "$PPORT"
 }
 
+# a test's own xinetd is stopped even when the test fails before it does
+teardown() {
+	stop_pid "${XINETD_PID:-}"
+}
+
 teardown_file() {
 	stop_pid "$(cat "$D/xinetd.pidof")"
 	stop_pid "$(cat "$D/tcpserver.pidof")"
