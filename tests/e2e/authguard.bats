@@ -33,6 +33,11 @@ setup() {
 	T="$BATS_TEST_TMPDIR"
 }
 
+# a test's own xinetd is stopped even when the test fails before it does
+teardown() {
+	stop_pid "${XINETD_PID:-}"
+}
+
 login() {	# login SRC USER PASSWORD [MECH]
 	swaks --server 127.0.0.1 --port "$PORT" --local-interface "$1" \
 	    --from a@example.org --to friend@elsewhere.test \
