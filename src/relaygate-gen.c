@@ -21,7 +21,7 @@
 "usage: relaygate-gen [-c] [-d services.d] xinetd|systemd|daemontools|runit dir\n" \
 "       relaygate-gen [-d services.d] services [-u] [-o out] file\n" \
 "       relaygate-gen [-c] [-d services.d] check | chain name\n" \
-"       relaygate-gen derive -n name -p port [-u] [-D] [-b bindir] file"
+"       relaygate-gen derive -n name -p port [-u] [-D [-S smtpd]] [-b bindir] file"
 
 struct out {
 	char	path[1024];
@@ -230,15 +230,21 @@ services(int argc, char *argv[])
 static int
 derive(int argc, char *argv[])
 {
-	struct derive_opt	 o = { NULL, 0, 0, 0, "/var/qmail/bin" };
+	struct derive_opt	 o = { NULL, 0, 0, 0, "/var/qmail/bin", NULL };
 	const char		*errstr;
 	char			*in;
 	size_t			 len;
 	int			 ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "b:Dn:p:u")) != -1) {
+	while ((ch = getopt(argc, argv, "b:Dn:p:S:u")) != -1) {
 		switch (ch) {
+		case 'S':
+			if (strpbrk(optarg, "/ \t") != NULL || optarg[0] == '\0')
+				errx(100, "fatal: -S %s: a program's name, not "
+				    "a path", optarg);
+			o.smtpd = optarg;
+			break;
 		case 'b':
 			o.bindir = optarg;
 			break;

@@ -48,23 +48,70 @@ attr(const char *line, size_t len, char *key, size_t klen, size_t *voff)
 	return 0;
 }
 
-/* rblsmtpd's options: which take a value. */
+/*
+ * rblsmtpd's options, read as its getopt("bBcCt:r:a:") reads them
+ * (flags together, a value attached or in the next word, "--" ends
+ * them): the index of the first word after them, or -1 with why.  What
+ * rblskip would not take the same way is refused, never passed on.
+ */
 static int
-opt_takes_value(const char *o)
+rbl_options(char **tok, int n, int at, char *why, size_t wl)
 {
-	return o[1] != '\0' && strchr("rat", o[1]) != NULL && o[2] == '\0';
+	const char	*p, *val;
+	int		 i = at + 1;
+
+	for (; i < n && tok[i][0] == '-' && tok[i][1] != '\0'; i++) {
+		if (strcmp(tok[i], "--") == 0)
+			return i + 1;
+		for (p = tok[i] + 1; *p; p++) {
+			if (strchr("bBcC", *p) != NULL)
+				continue;
+			if (strchr("tra", *p) == NULL) {
+				snprintf(why, wl, "rblsmtpd option -%c: not one "
+				    "rblsmtpd takes (-b -B -c -C -t -r -a); a "
+				    "patched rblsmtpd's options cannot be carried "
+				    "over", *p);
+				return -1;
+			}
+			val = p[1] ? p + 1 : i + 1 < n ? tok[++i] : NULL;
+			if (val == NULL) {
+				snprintf(why, wl, "rblsmtpd option -%c: no value",
+				    *p);
+				return -1;
+			}
+			if (*p != 't' && strchr(val, ':') != NULL) {
+				snprintf(why, wl, "rblsmtpd -%c %s: a zone with a "
+				    "text after ':' is a patched rblsmtpd's; "
+				    "rblskip takes zone or zone=codes", *p, val);
+				return -1;
+			}
+			break;
+		}
+	}
+	return i;
+}
+
+/* Whether word is the SMTP program authfirst goes in front of. */
+static int
+smtpd(const char *word, const struct derive_opt *o)
+{
+	if (o->smtpd != NULL)
+		return strcmp(base(word), o->smtpd) == 0;
+	return strncmp(base(word), "qmail-smtpd", 11) == 0;
 }
 
 /*
  * Rewrite the command line tok[0..*n) (server, then server_args).
- * Returns 0, or -1 when there is no rblsmtpd in it.
+ * Returns 0, or -1 with why.  In defer mode authfirst always stands
+ * before the SMTP program: without it rblskip -D would let every listed
+ * client in, so no program found is a refusal.
  */
 static int
 rewrite(char **tok, int *n, const struct derive_opt *o, char *store,
-    size_t storelen)
+    size_t storelen, char *why, size_t wl)
 {
 	char	*out[MAXTOK + 4];
-	int	 i, j, k = 0, at = -1, end;
+	int	 i, j, k = 0, at = -1, end, placed = 0;
 	size_t	 off = 0;
 
 	for (i = 0; i < *n; i++)
@@ -72,12 +119,12 @@ rewrite(char **tok, int *n, const struct derive_opt *o, char *store,
 			at = i;
 			break;
 		}
-	if (at < 0)
+	if (at < 0) {
+		snprintf(why, wl, "no rblsmtpd in the server's command line");
 		return -1;
-	/* its options end at the first word that is not one */
-	for (end = at + 1; end < *n && tok[end][0] == '-'; end++)
-		if (opt_takes_value(tok[end]))
-			end++;
+	}
+	if ((end = rbl_options(tok, *n, at, why, wl)) < 0)
+		return -1;
 	for (i = 0; i < at; i++)
 		out[k++] = tok[i];
 	if (o->defer) {
@@ -88,12 +135,20 @@ rewrite(char **tok, int *n, const struct derive_opt *o, char *store,
 			out[k++] = tok[i];
 	}
 	for (i = end; i < *n; i++) {
-		if (o->defer && strcmp(base(tok[i]), "qmail-smtpd") == 0) {
+		if (o->defer && !placed && smtpd(tok[i], o)) {
 			snprintf(store + off + 1, storelen - off - 1,
 			    "%s/authfirst", o->bindir);
 			out[k++] = store + off + 1;
+			placed = 1;
 		}
 		out[k++] = tok[i];
+	}
+	if (o->defer && !placed) {
+		snprintf(why, wl, "no %s after rblsmtpd, so authfirst has no "
+		    "place and rblskip -D would let every listed client in: "
+		    "name the SMTP program with -S", o->smtpd ? o->smtpd :
+		    "qmail-smtpd");
+		return -1;
 	}
 	for (j = 0; j < k; j++)
 		tok[j] = out[j];
@@ -107,6 +162,7 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 {
 	const char	*p, *end = in + len, *nl, *line;
 	char		 key[32], buf[8192], store[2048], *tok[MAXTOK + 4];
+	char		 why[512];
 	char		*server = NULL, *sargs = NULL, *save = NULL, *w;
 	char		 indent[64] = "\t";
 	size_t		 llen, voff, lead;
@@ -135,8 +191,9 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 	for (w = strtok_r(buf, " \t\r", &save); w && n < MAXTOK;
 	    w = strtok_r(NULL, " \t\r", &save))
 		tok[n++] = w;
-	if (rewrite(tok, &n, o, store, sizeof(store)) == -1) {
-		fprintf(diag, "no rblsmtpd in the server's command line\n");
+	if (rewrite(tok, &n, o, store, sizeof(store), why, sizeof(why)) ==
+	    -1) {
+		fprintf(diag, "%s\n", why);
 		goto out;
 	}
 

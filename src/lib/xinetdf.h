@@ -10,6 +10,8 @@ struct derive_opt {
 	int		 unlisted;	/* type = UNLISTED and port = */
 	int		 defer;		/* rblskip -D and authfirst */
 	const char	*bindir;	/* where rblskip and authfirst live */
+	const char	*smtpd;		/* -D: the program authfirst goes before
+					   (its name); NULL: qmail-smtpd* */
 };
 
 int	xinetd_derive(const char *, size_t, const struct derive_opt *, FILE *,

@@ -237,6 +237,41 @@ XI
 	grep -q '^   server_args  =  /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth' "$T/alt"
 }
 
+# psa_with WORDS: Plesk's smtp_psa with another server_args line
+psa_with() {
+	sed "s|^\tserver_args.*|\tserver_args     = $*|" tests/fixtures/smtp_psa
+}
+
+@test "derive -D: a wrapper named qmail-smtpd-something gets authfirst in front of it" {
+	psa_with -Rt0 /usr/sbin/rblsmtpd -r zen.example /var/qmail/bin/qmail-smtpd-inetd /var/qmail/bin/checkpw /bin/true > "$T/in"
+	run -0 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"/var/qmail/bin/rblskip -D -r zen.example /var/qmail/bin/authfirst /var/qmail/bin/qmail-smtpd-inetd /var/qmail/bin/checkpw"* ]]
+}
+
+@test "derive -D: no SMTP program to put authfirst before is refused, never an RBL-free door" {
+	psa_with -Rt0 /usr/sbin/rblsmtpd -r zen.example /usr/local/bin/smtp-front /var/qmail/bin/checkpw /bin/true > "$T/in"
+	run -100 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"no qmail-smtpd after rblsmtpd, so authfirst has no place and rblskip -D would let every listed client in: name the SMTP program with -S"* ]]
+	[[ "$output" != *"rblskip -D"*"server_args"* ]]
+	run -0 "$GEN" derive -n smtp-alt -p 1025 -D -S smtp-front "$T/in"
+	[[ "$output" == *"/var/qmail/bin/rblskip -D -r zen.example /var/qmail/bin/authfirst /usr/local/bin/smtp-front"* ]]
+	run -100 "$GEN" derive -n smtp-alt -p 1025 -D -S /usr/local/bin/smtp-front "$T/in"
+	[[ "$output" == *"-S /usr/local/bin/smtp-front: a program's name, not a path"* ]]
+}
+
+@test "derive: rblsmtpd options it does not take are refused, not passed on" {
+	psa_with -Rt0 /usr/sbin/rblsmtpd -p rblid:zen.example /var/qmail/bin/qmail-smtpd > "$T/in"
+	run -100 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"rblsmtpd option -p: not one rblsmtpd takes"* ]]
+	psa_with -Rt0 /usr/sbin/rblsmtpd -r "zen.example:Listed" /var/qmail/bin/qmail-smtpd > "$T/in"
+	run -100 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"rblsmtpd -r zen.example:Listed: a zone with a text after ':' is a patched rblsmtpd's"* ]]
+	# rblsmtpd's own forms: flags together, values attached, --
+	psa_with -Rt0 /usr/sbin/rblsmtpd -bC -t5 -rzen.example -- /var/qmail/bin/qmail-smtpd > "$T/in"
+	run -0 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"/var/qmail/bin/rblskip -D -bC -t5 -rzen.example -- /var/qmail/bin/authfirst /var/qmail/bin/qmail-smtpd"* ]]
+}
+
 @test "derive: a file without rblsmtpd is refused" {
 	printf 'service smtp\n{\n server = /var/qmail/bin/qmail-smtpd\n}\n' > "$T/plain"
 	run -100 "$GEN" derive -n smtp-alt -p 1025 "$T/plain"
