@@ -269,8 +269,12 @@ derive(int argc, char *argv[])
 	}
 	if (o.name == NULL || o.port == 0 || argc - optind != 1)
 		usage();
-	if (strpbrk(o.name, " \t./") != NULL)
-		errx(100, "fatal: -n %s: not a service name", o.name);
+	/* what /etc/services and xinetd both hold: [a-z0-9-], no - first */
+	if (o.name[0] == '-' || o.name[0] == '\0' || strlen(o.name) > 32 ||
+	    o.name[strspn(o.name, "abcdefghijklmnopqrstuvwxyz0123456789-")] !=
+	    '\0')
+		errx(100, "fatal: -n %s: not a service name (use a-z, 0-9 and "
+		    "'-', not first; at most 32)", o.name);
 	if ((in = afile_read(argv[optind], &len)) == NULL)
 		err(111, "fatal: unable to read %s", argv[optind]);
 	if (xinetd_derive(in, len, &o, stdout, stderr) == -1) {

@@ -168,12 +168,22 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 	size_t		 llen, voff, lead;
 	int		 inblock = 0, done = 0, n = 0, i, seen_service = 0;
 	int		 have_port = 0, have_type = 0, is_attr, rc = -1;
+	int		 services = 0, crlf = 0, comment;
+	const char	*eol;
 
 	/* first pass: the service's command line, and whether it has a type */
 	for (p = in; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		llen = (size_t)(nl - p);
+		if (llen > 0 && p[llen - 1] == '\r')
+			crlf = 1;
+		for (lead = 0; lead < llen && (p[lead] == ' ' ||
+		    p[lead] == '\t'); lead++)
+			;
+		if (llen >= lead + 8 && strncmp(p + lead, "service", 7) == 0 &&
+		    (p[lead + 7] == ' ' || p[lead + 7] == '\t'))
+			services++;
 		if (attr(p, llen, key, sizeof(key), &voff) == -1)
 			continue;
 		if (strcmp(key, "server") == 0 && server == NULL)
@@ -182,6 +192,12 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 			sargs = strndup(p + voff, llen - voff);
 		else if (strcmp(key, "type") == 0)
 			have_type = 1;
+	}
+	if (services > 1) {
+		fprintf(diag, "%d service blocks: derive takes a file with one "
+		    "(renaming one and copying the others would define them "
+		    "twice)\n", services);
+		goto out;
 	}
 	if (server == NULL) {
 		fprintf(diag, "no server line\n");
@@ -207,10 +223,19 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 		    line[lead] == '\t'); lead++)
 			;
 		is_attr = attr(line, llen, key, sizeof(key), &voff) == 0;
+		/* a comment is kept as it is: a brace in it is no brace */
+		comment = lead < llen && line[lead] == '#';
+		eol = crlf ? "\r\n" : "\n";
+		if (comment) {
+			fprintf(out, "%.*s", (int)llen, line);
+			if (nl < end)
+				fputc('\n', out);
+			continue;
+		}
 		if (!seen_service && llen >= lead + 7 &&
 		    strncmp(line + lead, "service", 7) == 0) {
-			fprintf(out, "%.*sservice %s\n", (int)lead, line,
-			    o->name);
+			fprintf(out, "%.*sservice %s%s", (int)lead, line,
+			    o->name, eol);
 			seen_service = 1;
 			continue;
 		}
@@ -219,8 +244,8 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 			inblock = 1;
 		} else if (inblock && !is_attr && memchr(line, '}', llen)) {
 			if (o->unlisted && !have_port)
-				fprintf(out, "%sport\t\t= %u\n", indent,
-				    o->port);
+				fprintf(out, "%sport\t\t= %u%s", indent,
+				    o->port, eol);
 			inblock = 0;
 			done = 1;
 		} else if (inblock && is_attr) {
@@ -229,8 +254,8 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 				indent[lead] = '\0';
 			}
 			if (strcmp(key, "server") == 0) {
-				fprintf(out, "%.*s%s\n", (int)voff, line,
-				    tok[0]);
+				fprintf(out, "%.*s%s%s", (int)voff, line,
+				    tok[0], eol);
 				continue;
 			}
 			if (strcmp(key, "server_args") == 0) {
@@ -239,25 +264,28 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 					for (i = 1; i < n; i++)
 						fprintf(out, "%s%s", i > 1 ?
 						    " " : "", tok[i]);
-					fputc('\n', out);
+					fputs(eol, out);
 				}
 				continue;
 			}
 			if (strcmp(key, "port") == 0) {
-				fprintf(out, "%.*s%u\n", (int)voff, line,
-				    o->port);
+				fprintf(out, "%.*s%u%s", (int)voff, line,
+				    o->port, eol);
 				have_port = 1;
 				continue;
 			}
 			if (strcmp(key, "type") == 0 && o->unlisted &&
 			    memmem(line + voff, llen - voff, "UNLISTED", 8) ==
 			    NULL) {
-				fprintf(out, "%.*s UNLISTED\n", (int)llen, line);
+				fprintf(out, "%.*s UNLISTED%s", (int)(llen -
+				    (crlf && llen > 0 && line[llen - 1] == '\r')),
+				    line, eol);
 				continue;
 			}
 			if (strcmp(key, "socket_type") == 0 && o->unlisted &&
 			    !have_type) {
-				fprintf(out, "%stype\t\t= UNLISTED\n", indent);
+				fprintf(out, "%stype\t\t= UNLISTED%s", indent,
+				    eol);
 				have_type = 1;
 			}
 		}

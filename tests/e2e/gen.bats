@@ -272,6 +272,32 @@ psa_with() {
 	[[ "$output" == *"/var/qmail/bin/rblskip -D -bC -t5 -rzen.example -- /var/qmail/bin/authfirst /var/qmail/bin/qmail-smtpd"* ]]
 }
 
+@test "derive: a brace in a comment does not end the block; CRLF stays CRLF" {
+	sed 's|^{$|{\n\t# } not the end: a comment|' tests/fixtures/smtp_psa > "$T/in"
+	run -0 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"# } not the end: a comment"* ]]
+	[[ "$output" == *"/var/qmail/bin/rblskip -D -r sbl-xbl.spamhaus.org"* ]]
+	sed 's/$/\r/' tests/fixtures/smtp_psa > "$T/crlf"
+	"$GEN" derive -n smtp-alt -p 1025 -u -D "$T/crlf" > "$T/out" 2> /dev/null
+	# every line ends in CRLF, the written ones too
+	[ "$(grep -c $'\r$' "$T/out")" -eq "$(wc -l < "$T/out")" ]
+	grep -q $'^\tport\t\t= 1025\r$' "$T/out"
+}
+
+@test "derive: a file with two service blocks is refused" {
+	{ cat tests/fixtures/smtp_psa; sed 's/^service smtp$/service smtps/' tests/fixtures/smtp_psa; } > "$T/two"
+	run -100 "$GEN" derive -n smtp-alt -p 1025 "$T/two"
+	[[ "$output" == *"2 service blocks: derive takes a file with one"* ]]
+}
+
+@test "derive: -n takes only names /etc/services and xinetd can hold" {
+	for bad in 'smtp#alt' 'smtp{alt' '-x' 'Smtp' 'a.b' ''; do
+		run -100 "$GEN" derive -n "$bad" -p 1025 tests/fixtures/smtp_psa
+		[[ "$output" == *"not a service name"* ]]
+	done
+	run -0 "$GEN" derive -n smtp-alt2 -p 1025 tests/fixtures/smtp_psa
+}
+
 @test "derive: a file without rblsmtpd is refused" {
 	printf 'service smtp\n{\n server = /var/qmail/bin/qmail-smtpd\n}\n' > "$T/plain"
 	run -100 "$GEN" derive -n smtp-alt -p 1025 "$T/plain"
