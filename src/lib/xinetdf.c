@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "svc.h"
 #include "xinetdf.h"
 
-#define MAXTOK	256
 
 static const char *
 base(const char *p)
@@ -110,7 +110,7 @@ static int
 rewrite(char **tok, int *n, const struct derive_opt *o, char *store,
     size_t storelen, char *why, size_t wl)
 {
-	char	*out[MAXTOK + 4];
+	char	**out;
 	int	 i, j, k = 0, at = -1, end, placed = 0;
 	size_t	 off = 0;
 
@@ -125,6 +125,10 @@ rewrite(char **tok, int *n, const struct derive_opt *o, char *store,
 	}
 	if ((end = rbl_options(tok, *n, at, why, wl)) < 0)
 		return -1;
+	if ((out = calloc((size_t)*n + 4, sizeof(*out))) == NULL) {
+		snprintf(why, wl, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < at; i++)
 		out[k++] = tok[i];
 	if (o->defer) {
@@ -148,11 +152,13 @@ rewrite(char **tok, int *n, const struct derive_opt *o, char *store,
 		    "place and rblskip -D would let every listed client in: "
 		    "name the SMTP program with -S", o->smtpd ? o->smtpd :
 		    "qmail-smtpd");
+		free(out);
 		return -1;
 	}
 	for (j = 0; j < k; j++)
 		tok[j] = out[j];
 	*n = k;
+	free(out);
 	return 0;
 }
 
@@ -161,11 +167,11 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
     FILE *out, FILE *diag)
 {
 	const char	*p, *end = in + len, *nl, *line;
-	char		 key[32], buf[8192], store[2048], *tok[MAXTOK + 4];
+	char		 key[32], store[2048], *buf = NULL, **tok = NULL;
 	char		 why[512];
 	char		*server = NULL, *sargs = NULL, *save = NULL, *w;
 	char		 indent[64] = "\t";
-	size_t		 llen, voff, lead;
+	size_t		 llen, voff, lead, total;
 	int		 inblock = 0, done = 0, n = 0, i, seen_service = 0;
 	int		 have_port = 0, have_type = 0, is_attr, rc = -1;
 	int		 services = 0, crlf = 0, comment;
@@ -203,13 +209,27 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 		fprintf(diag, "no server line\n");
 		goto out;
 	}
-	snprintf(buf, sizeof(buf), "%s %s", server, sargs ? sargs : "");
-	for (w = strtok_r(buf, " \t\r", &save); w && n < MAXTOK;
+	/* the whole command line, however long: nothing is ever cut */
+	total = strlen(server) + (sargs ? strlen(sargs) : 0) + 2;
+	if ((buf = malloc(total)) == NULL ||
+	    (tok = calloc(total / 2 + 4, sizeof(*tok))) == NULL) {
+		fprintf(diag, "out of memory\n");
+		goto out;
+	}
+	snprintf(buf, total, "%s %s", server, sargs ? sargs : "");
+	for (w = strtok_r(buf, " \t\r", &save); w;
 	    w = strtok_r(NULL, " \t\r", &save))
 		tok[n++] = w;
 	if (rewrite(tok, &n, o, store, sizeof(store), why, sizeof(why)) ==
 	    -1) {
 		fprintf(diag, "%s\n", why);
+		goto out;
+	}
+	for (total = 0, i = 1; i < n; i++)
+		total += strlen(tok[i]) + 1;
+	if (total > SVC_ARGSMAX) {
+		fprintf(diag, "server_args would be %zu bytes; xinetd drops a "
+		    "service whose server_args exceed about 16 KB\n", total);
 		goto out;
 	}
 
@@ -301,5 +321,7 @@ xinetd_derive(const char *in, size_t len, const struct derive_opt *o,
 out:
 	free(server);
 	free(sargs);
+	free(buf);
+	free(tok);
 	return rc;
 }

@@ -298,6 +298,19 @@ psa_with() {
 	run -0 "$GEN" derive -n smtp-alt2 -p 1025 tests/fixtures/smtp_psa
 }
 
+@test "derive: long command lines are never cut: kept whole, or refused over xinetd's limit" {
+	# 400 words, 9 KB: over the old 256 words and 8 KB
+	words=$(for i in $(seq 1 400); do printf '/var/qmail/bin/arg%05d ' "$i"; done)
+	psa_with -Rt0 /usr/sbin/rblsmtpd -r zen.example /var/qmail/bin/qmail-smtpd $words > "$T/in"
+	run -0 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"/var/qmail/bin/arg00001 "*"/var/qmail/bin/arg00400"$'\n'* ]]
+	# 800 words, 18 KB: xinetd would drop it
+	words=$(for i in $(seq 1 800); do printf '/var/qmail/bin/arg%05d ' "$i"; done)
+	psa_with -Rt0 /usr/sbin/rblsmtpd -r zen.example /var/qmail/bin/qmail-smtpd $words > "$T/in"
+	run -100 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
+	[[ "$output" == *"xinetd drops a service whose server_args exceed about 16 KB"* ]]
+}
+
 @test "derive: a file without rblsmtpd is refused" {
 	printf 'service smtp\n{\n server = /var/qmail/bin/qmail-smtpd\n}\n' > "$T/plain"
 	run -100 "$GEN" derive -n smtp-alt -p 1025 "$T/plain"
