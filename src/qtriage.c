@@ -169,19 +169,13 @@ entries(struct queue *q, const char *sub)
 {
 	unsigned long	 n = 0;
 	unsigned int	 s;
-	int		 k = queue_sub(sub), split = queue_split(q, k), fd;
+	int		 k = queue_sub(sub), split = queue_split(q, k);
 	DIR		*d;
 	struct dirent	*de;
 
 	for (s = 0; s < (split ? q->split : 1); s++) {
-		if ((fd = queue_dir(q, k, split ? (long)s : -1)) == -1 ||
-		    (fd = dup(fd)) == -1)
+		if ((d = queue_opendir(q, k, split ? (long)s : -1)) == NULL)
 			continue;
-		if ((d = fdopendir(fd)) == NULL) {
-			close(fd);
-			continue;
-		}
-		rewinddir(d);
 		while ((de = readdir(d)) != NULL)
 			if (de->d_name[0] != '.')
 				n++;

@@ -122,6 +122,27 @@ queue_dir(struct queue *q, int sub, long split)
 	return q->subfd[sub][i] = fd;
 }
 
+/*
+ * A listing of queue/sub (split < 0) or queue/sub/split, from its cached
+ * descriptor and rewound (the offset is shared with that descriptor);
+ * NULL with errno.  closedir() when done.
+ */
+DIR *
+queue_opendir(struct queue *q, int sub, long split)
+{
+	DIR	*d;
+	int	 fd;
+
+	if ((fd = queue_dir(q, sub, split)) == -1 || (fd = dup(fd)) == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	return d;
+}
+
 static int
 entry_dir(struct queue *q, const char *sub, unsigned long id, int split,
     char *name, size_t n)
@@ -219,21 +240,15 @@ static int
 ids(struct queue *q, const char *sub, struct qids *v)
 {
 	unsigned int	 s;
-	int		 k = queue_sub(sub), split = queue_split(q, k), fd;
+	int		 k = queue_sub(sub), split = queue_split(q, k);
 	size_t		 cap = 0;
 	unsigned long	*p;
 	DIR		*d;
 	struct dirent	*de;
 
 	for (s = 0; s < (split ? q->split : 1); s++) {
-		if ((fd = queue_dir(q, k, split ? (long)s : -1)) == -1 ||
-		    (fd = dup(fd)) == -1)
+		if ((d = queue_opendir(q, k, split ? (long)s : -1)) == NULL)
 			continue;
-		if ((d = fdopendir(fd)) == NULL) {
-			close(fd);
-			continue;
-		}
-		rewinddir(d);
 		while ((de = readdir(d)) != NULL) {
 			if (!numeric(de->d_name))
 				continue;
@@ -563,7 +578,7 @@ scan_dir(struct queue *q, const char *sub, int todo,
 	struct dirent	*de;
 	struct batch	 b = { q, NULL, NULL, 0, todo };
 	unsigned int	 s, nsub = todo && !q->bigtodo ? 1 : q->split;
-	int		 rc = 0, fd, k = queue_sub(sub), i;
+	int		 rc = 0, k = queue_sub(sub), i;
 
 	if ((b.m = calloc(BATCH, sizeof(*b.m))) == NULL ||
 	    (b.ok = calloc(BATCH, sizeof(*b.ok))) == NULL) {
@@ -579,17 +594,12 @@ scan_dir(struct queue *q, const char *sub, int todo,
 			snprintf(path, sizeof(path), "%s/%s", q->dir, sub);
 		else
 			snprintf(path, sizeof(path), "%s/%s/%u", q->dir, sub, s);
-		d = NULL;
-		if ((fd = queue_dir(q, k, todo && !q->bigtodo ? -1 : (long)s))
-		    == -1 || (fd = dup(fd)) == -1 ||
-		    (d = fdopendir(fd)) == NULL) {
+		if ((d = queue_opendir(q, k, todo && !q->bigtodo ? -1 :
+		    (long)s)) == NULL) {
 			if (errno != ENOENT)
 				trouble(q, "unable to read", path);
-			if (fd != -1 && d == NULL)
-				close(fd);
 			continue;
 		}
-		rewinddir(d);	/* the offset is shared with the cached one */
 		while (rc == 0 && (de = readdir(d)) != NULL) {
 			struct qmsg *m;
 
@@ -651,17 +661,11 @@ times_half(void *arg)
 	struct dirent	*de;
 	unsigned int	 s;
 	DIR		*d;
-	int		 fd;
 
 	for (s = x->first; s < x->q->split && !x->fail; s += 2) {
-		if ((fd = queue_dir(x->q, queue_sub("mess"), (long)s)) == -1 ||
-		    (fd = dup(fd)) == -1)
+		if ((d = queue_opendir(x->q, queue_sub("mess"), (long)s)) ==
+		    NULL)
 			continue;
-		if ((d = fdopendir(fd)) == NULL) {
-			close(fd);
-			continue;
-		}
-		rewinddir(d);
 		while ((de = readdir(d)) != NULL && !x->fail)
 			if (de->d_name[0] != '.' && fstatat(dirfd(d),
 			    de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -971,7 +975,7 @@ queue_check(struct queue *q, time_t now, FILE *out, unsigned long *nfiles,
 	unsigned int	 s;
 	unsigned long	 id, problems = 0, files = 0, arriving = 0;
 	struct stat	 st, st2;
-	int		 k, fd;
+	int		 k;
 	DIR		*d;
 	struct dirent	*de;
 	static const char *split_subs[] = { "mess", "info", "local", "remote",
@@ -981,17 +985,12 @@ queue_check(struct queue *q, time_t now, FILE *out, unsigned long *nfiles,
 		for (s = 0; s < q->split; s++) {
 			snprintf(path, sizeof(path), "%s/%s/%u", q->dir,
 			    split_subs[k], s);
-			d = NULL;
-			if ((fd = queue_dir(q, queue_sub(split_subs[k]),
-			    (long)s)) == -1 || (fd = dup(fd)) == -1 ||
-			    (d = fdopendir(fd)) == NULL) {
-				if (fd != -1 && d == NULL)
-					close(fd);
+			if ((d = queue_opendir(q, queue_sub(split_subs[k]),
+			    (long)s)) == NULL) {
 				fprintf(out, "%s: missing split directory\n", path);
 				problems++;
 				continue;
 			}
-			rewinddir(d);
 			while ((de = readdir(d)) != NULL) {
 				char *end;
 

@@ -4,6 +4,7 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -85,6 +86,7 @@ int	 queue_open(struct queue *, const char *, FILE *);
 int	 queue_sub(const char *);
 int	 queue_split(const struct queue *, int);
 int	 queue_dir(struct queue *, int, long);
+DIR	*queue_opendir(struct queue *, int, long);
 int	 queue_openat(struct queue *, const char *, unsigned long, int);
 int	 queue_statat(struct queue *, const char *, unsigned long, int,
 	    struct stat *);
