@@ -277,22 +277,6 @@ fail:
 	    strerror(errno));
 }
 
-/* The client's address: TCPREMOTEIP, else the socket on fd 0 (xinetd,
- * systemd), else none. */
-static int
-client_address(struct ip *ip)
-{
-	struct client	c;
-
-	if (ip_parse(ip, getenv("TCPREMOTEIP")) == 0)
-		return 0;
-	if (client_from_socket(&c, 0) == 0) {
-		*ip = c.remote;
-		return 0;
-	}
-	return -1;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -305,7 +289,7 @@ main(int argc, char *argv[])
 	struct guard_out	 out;
 	struct win		 w;
 	struct win_key		 keys[2];
-	struct ip		 ip;
+	struct client		 cl;
 	char			 data[GUARD_FD3MAX + 2], addr[IP_FMTLEN] = "unknown";
 	char			 akey[IP_FMTLEN + 8], why[1200], detail[1300] = "";
 	const char		*weak = NULL, *tr[] = { NULL, "/bin/true", NULL };
@@ -420,9 +404,10 @@ main(int argc, char *argv[])
 	memset(keys, 0, sizeof(keys));
 	keys[0] = (struct win_key){ .kind = "u", .name = cr.user,
 	    .limit = c.users };
-	if (client_address(&ip) == 0) {
-		ip_fmt(&ip, addr, sizeof(addr));
-		guard_addrkey(&ip, c.v4len, c.v6len, akey, sizeof(akey));
+	/* the socket on fd 0 (xinetd, systemd, tcpserver), else TCPREMOTEIP */
+	if (client_get(&cl) == 0) {
+		ip_fmt(&cl.remote, addr, sizeof(addr));
+		guard_addrkey(&cl.remote, c.v4len, c.v6len, akey, sizeof(akey));
 		keys[nkeys++] = (struct win_key){ .kind = "i", .name = akey,
 		    .limit = c.addrs };
 	}

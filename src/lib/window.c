@@ -387,9 +387,11 @@ fail:
 	return -1;
 }
 
-/* Make room for more new keys, or say there is none (WIN_FULL). */
+/* Make room for more new keys, or say there is none (WIN_FULL);
+ * *rebuilt tells whether the slots moved. */
 static enum win_take
-room(struct win *w, uint32_t more, time_t now, unsigned int window)
+room(struct win *w, uint32_t more, time_t now, unsigned int window,
+    int *rebuilt)
 {
 	uint32_t	live, want, size, most = w->maxslots / 8 * 7;
 
@@ -403,7 +405,10 @@ room(struct win *w, uint32_t more, time_t now, unsigned int window)
 	want = (live + more) * 3;	/* a third full: room to half */
 	for (size = WIN_SLOTSMIN; size < want && size < w->maxslots;)
 		size *= 2;
-	return rebuild(w, size, now, window) == -1 ? WIN_ERROR : WIN_ADMITTED;
+	if (rebuild(w, size, now, window) == -1)
+		return WIN_ERROR;
+	*rebuilt = 1;
+	return WIN_ADMITTED;
 }
 
 /* Drop the events that left the window; add one at now. */
@@ -434,51 +439,67 @@ enum win_take
 win_take(struct win *w, struct win_key *keys, size_t n, time_t now,
     unsigned int window, char *why, size_t whylen)
 {
-	struct slot	 s;
-	uint32_t	 at, more = 0;
-	size_t		 i;
-	int		 rc, fresh_slot, limited = 0;
+	struct slot	 s[WIN_TAKEMAX];
+	uint32_t	 at[WIN_TAKEMAX], more = 0;
+	size_t		 i, j;
+	int		 rc[WIN_TAKEMAX], fresh_slot[WIN_TAKEMAX], limited = 0;
+	int		 isnew[WIN_TAKEMAX];
+	int		 rebuilt = 0, again;
 	enum win_take	 t;
 
+	if (n > WIN_TAKEMAX) {
+		snprintf(why, whylen, "%zu keys in one step: %d at most", n,
+		    WIN_TAKEMAX);
+		return WIN_ERROR;
+	}
 	if (attach(w) == -1) {
 		snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
 		return WIN_ERROR;
 	}
 	for (i = 0; i < n; i++) {
 		keys[i].hash = win_hash(w->key, keys[i].kind, keys[i].name);
-		if ((rc = probe(w, keys[i].hash, now, window, &s, &at,
-		    &fresh_slot)) == -1)
+		if ((rc[i] = probe(w, keys[i].hash, now, window, &s[i], &at[i],
+		    &fresh_slot[i])) == -1)
 			goto ioerr;
-		keys[i].count = rc == 1 ? win_count(s.ts, s.n, now, window) : 0;
+		keys[i].count = rc[i] == 1 ? win_count(s[i].ts, s[i].n, now,
+		    window) : 0;
 		if (keys[i].count >= (int)keys[i].limit)
 			limited = 1;
-		if (rc != 1)
+		if ((isnew[i] = rc[i] != 1))
 			more++;
 	}
 	if (limited) {
 		detach(w);
 		return WIN_LIMITED;
 	}
-	if (more > 0 && (t = room(w, more, now, window)) != WIN_ADMITTED) {
+	if (more > 0 && (t = room(w, more, now, window, &rebuilt)) !=
+	    WIN_ADMITTED) {
 		if (t == WIN_ERROR)
 			goto ioerr;
 		detach(w);
 		return t;
 	}
 	for (i = 0; i < n; i++) {
-		if ((rc = probe(w, keys[i].hash, now, window, &s, &at,
-		    &fresh_slot)) == -1)
+		/*
+		 * What the first probe found still holds, unless the table
+		 * was rebuilt, or two new keys chose the same free slot.
+		 */
+		again = rebuilt || rc[i] == -2;
+		for (j = 0; j < i && !again; j++)
+			again = isnew[i] && isnew[j] && at[i] == at[j];
+		if (again && (rc[i] = probe(w, keys[i].hash, now, window,
+		    &s[i], &at[i], &fresh_slot[i])) == -1)
 			goto ioerr;
-		if (rc == -2) {
+		if (rc[i] == -2) {
 			detach(w);
 			return WIN_FULL;
 		}
-		s.hash = keys[i].hash;
-		add_event(&s, now, window);
-		if (pwrite(w->fd, &s, sizeof(s), slot_off(at)) !=
-		    (ssize_t)sizeof(s))
+		s[i].hash = keys[i].hash;
+		add_event(&s[i], now, window);
+		if (pwrite(w->fd, &s[i], sizeof(s[i]), slot_off(at[i])) !=
+		    (ssize_t)sizeof(s[i]))
 			goto ioerr;
-		if (fresh_slot)
+		if (fresh_slot[i])
 			w->used++;
 	}
 	if (more > 0 && hdr_write(w) == -1)

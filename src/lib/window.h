@@ -12,6 +12,7 @@
 #define WIN_SLOTSMAX	(1U << 19)	/* the largest table: 142 MB */
 #define WIN_KEYSMAX	(WIN_SLOTSMAX / 8 * 7)	/* live keys it holds */
 #define WIN_KEYLEN	32		/* HMAC key, secret to the file */
+#define WIN_TAKEMAX	8		/* keys counted in one step */
 
 struct win_key {
 	const char	*kind;		/* "u", "i": keeps kinds apart */

@@ -160,6 +160,38 @@ test_no_live_key_is_ever_dropped_for_room(void **state)
 	win_close(&w);
 }
 
+/*
+ * Two new keys in one step may find the same free slot: the second must
+ * go on to the next, or the first is lost.  1,700 such pairs in one
+ * table of 4,096 slots, filled to 83%, make it happen many times.
+ */
+static void
+test_two_new_keys_in_one_step_both_stay(void **state)
+{
+	struct win	w;
+	struct win_key	k[2];
+	char		a[32], b[32];
+	int		i;
+
+	assert_int_equal(win_open(&w, dir, why, sizeof(why)), 0);
+	w.maxslots = WIN_SLOTSMIN;
+	for (i = 0; i < 1700; i++) {
+		snprintf(a, sizeof(a), "a%d", i);
+		snprintf(b, sizeof(b), "b%d", i);
+		k[0] = (struct win_key){ .kind = "u", .name = a, .limit = 5 };
+		k[1] = (struct win_key){ .kind = "i", .name = b, .limit = 5 };
+		assert_int_equal(win_take(&w, k, 2, 1000, 900, why,
+		    sizeof(why)), WIN_ADMITTED);
+	}
+	for (i = 0; i < 1700; i++) {
+		snprintf(a, sizeof(a), "a%d", i);
+		snprintf(b, sizeof(b), "b%d", i);
+		assert_int_equal(count1(&w, "u", a, 1000), 1);
+		assert_int_equal(count1(&w, "i", b, 1000), 1);
+	}
+	win_close(&w);
+}
+
 /* When even the largest table is full of live keys, new keys are
  * refused and the old ones kept; once they expire, there is room. */
 static void
@@ -305,6 +337,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_no_live_key_is_ever_dropped_for_room, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_two_new_keys_in_one_step_both_stay, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_full_refuses_new_keys_and_keeps_old_ones, setup,
 		    teardown),
