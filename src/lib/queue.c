@@ -296,9 +296,8 @@ queue_open(struct queue *q, const char *dir, FILE *warn)
 	q->split = n ? n : 1;
 	q->bigtodo = faccessat(q->dirfd, "todo/0", F_OK, AT_SYMLINK_NOFOLLOW)
 	    == 0;
-	/* who has a bounce, local or remote file: a listing, read once */
-	if (ids(q, "bounce", &q->bounce) == -1 || ids(q, "local", &q->local) ==
-	    -1 || ids(q, "remote", &q->remote) == -1) {
+	/* who has a bounce file: bounce/ is small, read it once */
+	if (ids(q, "bounce", &q->bounce) == -1) {
 		queue_close(q);
 		return -1;
 	}
@@ -348,14 +347,15 @@ queue_path(const struct queue *q, const char *sub, unsigned long id,
 }
 
 /*
- * A whole file of the queue, at most max bytes, into tb.buf (ended by a
+ * A whole file of the queue (with header set, a message up to the end of
+ * its header), at most max bytes, into tb.buf (ended by a
  * NUL); its length, or -1 (reported unless it is simply not there).  st,
  * when wanted, is the file's.  A short read is the end: queue files are
  * regular files (queue_openat opens nothing else without blocking).
  */
 static ssize_t
 slurp(struct queue *q, const char *sub, unsigned long id, int split,
-    size_t max, struct stat *st)
+    size_t max, struct stat *st, int header)
 {
 	char	 path[1100], *nb;
 	size_t	 len = 0, want;
@@ -392,6 +392,10 @@ slurp(struct queue *q, const char *sub, unsigned long id, int split,
 		len += (size_t)r;
 		if ((size_t)r < want)
 			break;
+		/* a message's header: no further than its blank line */
+		if (header && (memmem(tb.buf, len, "\n\n", 2) != NULL ||
+		    memmem(tb.buf, len, "\n\r\n", 3) != NULL))
+			break;
 	}
 	close(fd);
 	tb.buf[len] = '\0';
@@ -411,7 +415,7 @@ recipients(struct queue *q, struct qmsg *m, const char *sub, int remote)
 	ssize_t		 len;
 	struct qrcpt	*r;
 
-	if ((len = slurp(q, sub, m->id, 1, 1 << 20, NULL)) == -1)
+	if ((len = slurp(q, sub, m->id, 1, 1 << 20, NULL, 0)) == -1)
 		return;
 	for (p = tb.buf, end = tb.buf + len; p < end; p += strlen(p) + 1) {
 		if (*p != 'T' && *p != 'D')
@@ -436,7 +440,7 @@ load(struct queue *q, struct qmsg *m)
 
 	m->size = -1;		/* queue_size() when it is wanted */
 	m->qtime = -1;		/* queue_qtime() when it is wanted */
-	if ((len = slurp(q, "info", m->id, 1, Q_ADDRMAX + 2, NULL)) == -1)
+	if ((len = slurp(q, "info", m->id, 1, Q_ADDRMAX + 2, NULL, 0)) == -1)
 		return -1;
 	if (tb.buf[0] != 'F' || memchr(tb.buf, '\0', (size_t)len) == NULL) {
 		errno = EINVAL;
@@ -469,7 +473,7 @@ load_todo(struct queue *q, struct qmsg *m)
 	}
 	m->size = st.st_size;
 	m->qtime = st.st_mtime;
-	if ((len = slurp(q, "intd", m->id, q->bigtodo, 1 << 20, NULL)) == -1)
+	if ((len = slurp(q, "intd", m->id, q->bigtodo, 1 << 20, NULL, 0)) == -1)
 		return -1;
 	for (p = tb.buf, end = tb.buf + len; p < end; p += strlen(p) + 1) {
 		if (*p == 'F')
@@ -589,6 +593,17 @@ scan_dir(struct queue *q, const char *sub, int todo,
 	for (i = 0; i < Q_NSUBS; i++)
 		for (s = 0; s <= q->split; s++)
 			queue_dir(q, i, s == q->split ? -1 : (long)s);
+	/* who has a local or a remote file: one listing, not one failed
+	 * open a message; only a scan needs it (stat does not) */
+	if (!q->have_rcpt && !todo) {
+		if (ids(q, "local", &q->local) == -1 ||
+		    ids(q, "remote", &q->remote) == -1) {
+			free(b.m);
+			free(b.ok);
+			return -1;
+		}
+		q->have_rcpt = 1;
+	}
 	for (s = 0; s < nsub && rc == 0; s++) {
 		if (todo && !q->bigtodo)
 			snprintf(path, sizeof(path), "%s/%s", q->dir, sub);
@@ -894,7 +909,7 @@ queue_headers(struct queue *q, struct qmsg *m)
 	unsigned int	 nth = 0;
 
 	m->headers = 1;
-	if ((len = slurp(q, "mess", m->id, 1, Q_HEADERSMAX, NULL)) == -1) {
+	if ((len = slurp(q, "mess", m->id, 1, Q_HEADERSMAX, NULL, 1)) == -1) {
 		if (errno == ENOENT) {
 			queue_path(q, "mess", m->id, 1, path, sizeof(path));
 			trouble(q, "no message file for", path);

@@ -78,6 +78,7 @@ struct queue {
 						   one listing, not one
 						   failed open a message */
 	int		 want_headers;	/* queue_scan reads them too */
+	int		 have_rcpt;	/* local and remote are listed */
 };
 
 extern const char *const queue_subs[Q_NSUBS + 1];
