@@ -110,11 +110,25 @@ main(int argc, char *argv[])
 		log_line("warning: no client address: not stamped");
 	else {
 		ip_fmt(&c.remote, addr, sizeof(addr));
-		if (stamp_write(dir, &c.remote) == -1)
+		switch (stamp_write(dir, &c.remote)) {
+		case 0:
+			log_line("stamped %s", addr);
+			break;
+		case STAMP_OPENDIR:
+			log_line("warning: %s not stamped: %s is writable by "
+			    "group or others, so relaygate honours no stamp "
+			    "in it", addr, dir);
+			break;
+		case STAMP_FOREIGN:
+			log_line("warning: stamped %s as uid %lu, but %s "
+			    "belongs to another user: relaygate honours only "
+			    "its owner's stamps", addr,
+			    (unsigned long)geteuid(), dir);
+			break;
+		default:
 			log_line("warning: unable to stamp %s in %s: %s", addr,
 			    dir, strerror(errno));
-		else
-			log_line("stamped %s", addr);
+		}
 	}
 	log_exec(argv);
 }

@@ -46,10 +46,13 @@ gate_decide(struct rules_db *db, const char *popdir, unsigned int expire,
 		}
 	}
 	if (popdir != NULL) {
-		rc = stamp_check(popdir, client, now, expire, &r->stamp_age);
-		if (rc == -1)
+		rc = stamp_check(popdir, client, now, expire, &r->stamp_age,
+		    &r->stamp_owner);
+		if (rc == STAMP_ERROR)
 			r->stamp_error = errno;
-		else if (rc == 1) {
+		else if (rc == STAMP_OPENDIR || rc == STAMP_FOREIGN)
+			r->stamp_refused = rc;
+		else if (rc == STAMP_FRESH) {
 			r->stamp = 1;
 			r->decision = GATE_RELAY;
 		}
@@ -111,6 +114,13 @@ gate_why(const struct gate_result *r, char *buf, size_t n)
 	if (r->stamp)
 		snprintf(buf + off, n - (size_t)off, ", pop stamp %lds old",
 		    r->stamp_age);
+	else if (r->stamp_refused == STAMP_OPENDIR)
+		snprintf(buf + off, n - (size_t)off, ", pop stamps ignored: "
+		    "directory writable by group or others");
+	else if (r->stamp_refused == STAMP_FOREIGN)
+		snprintf(buf + off, n - (size_t)off, ", pop stamp ignored: "
+		    "owned by uid %lu, not the directory's owner",
+		    (unsigned long)r->stamp_owner);
 	else if (r->stamp_error)
 		snprintf(buf + off, n - (size_t)off, ", pop stamp unreadable: "
 		    "%s", strerror(r->stamp_error));

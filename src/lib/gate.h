@@ -2,6 +2,7 @@
 #ifndef RG_GATE_H
 #define RG_GATE_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include "ip.h"
@@ -16,6 +17,8 @@ struct gate_result {
 	int			stamp;		/* a fresh POP stamp */
 	long			stamp_age;
 	int			stamp_error;	/* errno of a failed check */
+	int			stamp_refused;	/* STAMP_OPENDIR, STAMP_FOREIGN */
+	uid_t			stamp_owner;	/* of a STAMP_FOREIGN stamp */
 };
 
 int		 gate_decide(struct rules_db *, const char *, unsigned int,

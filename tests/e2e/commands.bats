@@ -143,3 +143,43 @@ RULES
 	[[ "$output" == *"warning: unable to stamp 127.0.0.1 in $T/missing"* ]]
 	[[ "$output" == *logged-in* ]]
 }
+
+# The stamp directory belongs to the mailbox user poplock runs as (nobody
+# here, popuser on Plesk); daemon stands for any other local account.
+@test "POP-before-SMTP: a stamp forged by another local account does not relay" {
+	P=$(mktemp -d /tmp/rgpop.XXXXXX)
+	chmod 755 "$P"
+	mkdir "$P/pop"
+	chown nobody "$P/pop"
+	as() { local u=$1; shift; setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups "$@"; }
+	gate() { env TCPREMOTEIP="$1" "$RG_BIN/relaygate" -l stderr -p "$P/pop" "$TESTTOOLS/envprint" < /dev/null; }
+	# the mailbox user's login stamps the address, and it relays
+	TCPREMOTEIP=127.0.0.21 as nobody "$RG_BIN/poplock" -l stderr -p "$P/pop" true < /dev/null
+	run gate 127.0.0.21
+	[[ "$output" == *$'RELAYCLIENT=\n'* ]]
+	# another account cannot write there
+	run as daemon touch "$P/pop/127.0.0.22"
+	[ "$status" -ne 0 ]
+	[ ! -e "$P/pop/127.0.0.22" ]
+	# a directory opened to every mail user: the forged stamp is written,
+	# and no stamp in it counts, not even the real one
+	chmod 1777 "$P/pop"
+	as daemon touch "$P/pop/127.0.0.22"
+	run gate 127.0.0.22
+	[[ "$output" == *"RELAYCLIENT unset"* ]]
+	[[ "$output" == *"norelay (no rule, pop stamps ignored: directory writable by group or others)"* ]]
+	run gate 127.0.0.21
+	[[ "$output" == *"RELAYCLIENT unset"* ]]
+	# and poplock says so instead of stamping
+	TCPREMOTEIP=127.0.0.23 run as nobody "$RG_BIN/poplock" -l stderr -p "$P/pop" true < /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"127.0.0.23 not stamped: $P/pop is writable by group or others"* ]]
+	# closed again: the stamp the other account left behind is not its owner's
+	chmod 755 "$P/pop"
+	run gate 127.0.0.22
+	[[ "$output" == *"RELAYCLIENT unset"* ]]
+	[[ "$output" == *"pop stamp ignored: owned by uid $(id -u daemon), not the directory's owner"* ]]
+	run gate 127.0.0.21
+	[[ "$output" == *$'RELAYCLIENT=\n'* ]]
+	rm -rf "$P"
+}

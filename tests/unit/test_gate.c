@@ -64,20 +64,21 @@ test_stamp_write_then_check(void **state)
 	long		age = -1;
 	time_t		now = time(NULL);
 	char		path[256];
+	uid_t		owner;
 
 	assert_int_equal(ip_parse(&ip, "::ffff:192.0.2.7"), 0);
-	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner), 0);
 	assert_int_equal(stamp_write(dir, &ip), 0);
 	snprintf(path, sizeof(path), "%s/192.0.2.7", dir);
 	assert_int_equal(access(path, F_OK), 0);
-	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age), 1);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner), 1);
 	assert_true(age >= -1 && age <= 1);
 	/* an old stamp no longer counts */
 	stamp_at("192.0.2.7", now - 1801);
-	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner), 0);
 	/* writing again refreshes it */
 	assert_int_equal(stamp_write(dir, &ip), 0);
-	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age), 1);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner), 1);
 }
 
 static void
@@ -98,11 +99,66 @@ test_stamp_missing_dir_is_no_stamp(void **state)
 {
 	struct ip	ip;
 	long		age;
+	uid_t		owner;
 
 	assert_int_equal(ip_parse(&ip, "192.0.2.1"), 0);
 	assert_int_equal(stamp_check("/nonexistent/pop", &ip, time(NULL), 1800,
-	    &age), 0);
+	    &age, &owner), 0);
 	assert_int_equal(stamp_write("/nonexistent/pop", &ip), -1);
+}
+
+/*
+ * Only the directory's owner (and root) can make a stamp count: a stamp
+ * directory every mail user may write would let any local account make
+ * any address a relay client.
+ */
+static void
+test_stamp_ownership(void **state)
+{
+	struct ip	ip;
+	long		age;
+	uid_t		owner = 0;
+	time_t		now = time(NULL);
+	char		path[256];
+
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(ip_parse(&ip, "192.0.2.9"), 0);
+	snprintf(path, sizeof(path), "%s/192.0.2.9", dir);
+	assert_int_equal(stamp_write(dir, &ip), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_FRESH);
+	/* a stamp owned by another user: not honoured, its owner named */
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_FOREIGN);
+	assert_int_equal(owner, 65534);
+	/* the directory given to that user: its stamps count, root's too */
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_FRESH);
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_FRESH);
+	assert_int_equal(chown(path, 1, 1), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_FOREIGN);
+	assert_int_equal(owner, 1);
+	/* writable by group or others (sticky or not): nothing in it counts */
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_OPENDIR);
+	assert_int_equal(stamp_write(dir, &ip), STAMP_OPENDIR);
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_OPENDIR);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(stamp_check(dir, &ip, now, 1800, &age, &owner),
+	    STAMP_FRESH);
+	/* root writing into another user's directory is honoured */
+	assert_int_equal(stamp_write(dir, &ip), 0);
+	assert_int_equal(chown(dir, 0, 0), 0);
 }
 
 static void
@@ -219,6 +275,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stamp_expiry_boundaries),
 		cmocka_unit_test_setup_teardown(test_stamp_write_then_check,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stamp_ownership,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stamp_refuses_symlink,
 		    setup, teardown),
