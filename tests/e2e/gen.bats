@@ -346,3 +346,40 @@ DEF
 	[[ "$output" == *"<-  250 ok "* ]]
 	[[ "$run2" == *"<** 553 sorry, that domain isn't in my list of allowed rcpthosts"* ]]
 }
+
+# daemontools and runit start the run script as root: no value from a
+# definition may be run by the shell, whatever check lets through.
+@test "daemontools/runit: hostile values in a definition reach tcpserver as words, never run" {
+	mkdir -p "$T/d" "$T/fake"
+	cp services.d/defaults "$T/d/"
+	# no white space (check refuses it), every other shell character
+	cat > "$T/d/evil" <<DEF
+port = 2526
+env = A=\$(>$T/pwned1) B='q' C=\`>$T/pwned2\` D=x;>$T/pwned3
+qmail_bin = /x;>$T/pwned4
+log_dir = $T/log\$(>$T/pwned5)|&
+DEF
+	printf '%s\n' '#!/bin/sh' 'printf "[%s]\n" "$@"; echo "A=$A B=$B C=$C D=$D"' > "$T/fake/tcpserver"
+	printf '%s\n' '#!/bin/sh' 'printf "[%s]\n" "$@"' > "$T/fake/multilog"
+	cp "$T/fake/multilog" "$T/fake/svlogd"
+	chmod +x "$T/fake/"*
+	"$GEN" -d "$T/d" check
+	for f in daemontools runit; do
+		"$GEN" -d "$T/d" "$f" "$T/$f" > /dev/null
+		run env PATH="$T/fake:$PATH" sh "$T/$f/evil/run"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"[/x;>$T/pwned4/qmail-smtpd]"* ]]
+		[[ "$output" == *"A=\$(>$T/pwned1) B='q' C=\`>$T/pwned2\` D=x;>$T/pwned3"* ]]
+		(cd "$T" && PATH="$T/fake:$PATH" sh "$T/$f/evil/log/run") > "$T/log.out"
+		grep -qF "[$T/log\$(>$T/pwned5)|&]" "$T/log.out"
+		rm -rf "$T/log\$(>$T/pwned5)|&"
+	done
+	# a user name that is no user: the script stops before tcpserver
+	sed -i "1a user = mail\$(>$T/pwned6)" "$T/d/evil"
+	"$GEN" -d "$T/d" check
+	"$GEN" -d "$T/d" daemontools "$T/dt2" > /dev/null
+	run env PATH="$T/fake:$PATH" sh "$T/dt2/evil/run"
+	[ "$status" -eq 111 ]
+	[[ "$output" != *"[-u]"* ]]
+	for n in 1 2 3 4 5 6; do [ ! -e "$T/pwned$n" ]; done
+}
