@@ -19,7 +19,7 @@
 
 #define USAGE \
 "usage: relaygate-gen [-c] [-d services.d] xinetd|systemd|daemontools|runit dir\n" \
-"       relaygate-gen [-d services.d] services [-u] [-o out] file\n" \
+"       relaygate-gen [-d services.d] services [-s | -u] [-o out] file\n" \
 "       relaygate-gen [-c] [-d services.d] check | chain name\n" \
 "       relaygate-gen derive -n name -p port [-u] [-D [-S smtpd]] [-b bindir] file"
 
@@ -154,12 +154,14 @@ services(int argc, char *argv[])
 	char			*in, *res = NULL, backup[1024];
 	size_t			 len, rlen = 0;
 	FILE			*f;
-	int			 ch, unmerge = 0, i, rc;
+	int			 ch, unmerge = 0, share = 0, i, rc;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "o:u")) != -1) {
+	while ((ch = getopt(argc, argv, "o:su")) != -1) {
 		if (ch == 'o')
 			outpath = optarg;
+		else if (ch == 's')
+			share = 1;
 		else if (ch == 'u')
 			unmerge = 1;
 		else
@@ -179,13 +181,16 @@ services(int argc, char *argv[])
 			want[i].name = svc_get(&svcs[i], K_NAME);
 			want[i].port = svc_num(&svcs[i], K_PORT);
 		}
-		rc = etcsvc_merge(in, len, want, nsvc, f, file, stderr);
+		rc = etcsvc_merge(in, len, want, nsvc, share, f, file, stderr);
 	}
 	fclose(f);
 	if (rc == -1) {
 		free(in);
 		free(res);
-		errx(100, "fatal: %s left unchanged", file);
+		errx(100, "fatal: %s left unchanged: give the service another "
+		    "port in its definition, or run services -s to add its "
+		    "name as a second name for a port another name holds",
+		    file);
 	}
 	if (rc == 1 || (outpath != NULL && strcmp(outpath, "-") == 0)) {
 		if (outpath != NULL && strcmp(outpath, "-") == 0)

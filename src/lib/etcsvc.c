@@ -2,7 +2,9 @@
  * etcsvc.c: /etc/services, edited the way an admin would: existing lines,
  * comments and order untouched; our lines appended, each marked so that
  * they can be found and taken out again; a name or a port that already
- * means something else is reported and never overwritten.
+ * means something else is reported and never overwritten.  A line is ours
+ * only when it is exactly a line we write: an admin's own line that
+ * mentions relaygate-gen, or copies our comment, is never taken out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,41 @@ struct entry {
 	char		aliases[256];	/* " a b c " */
 };
 
+/*
+ * Is line[0..len) exactly one of ours, "NAME\tPORT/tcp\t\t" ETCSVC_MARK,
+ * then ETCSVC_NLMARK or nothing?  *nl tells which.
+ */
+static int
+line_ours(const char *line, size_t len, int *nl)
+{
+	const char	*p = line, *end = line + len;
+	size_t		 n, m = sizeof(ETCSVC_MARK) - 1;
+	size_t		 k = sizeof(ETCSVC_NLMARK) - 1;
+
+	for (n = 0; p < end && ((*p >= 'a' && *p <= 'z') ||
+	    (*p >= '0' && *p <= '9') || (*p == '-' && n > 0)); p++)
+		n++;
+	if (n == 0 || n > 32 || p == end || *p++ != '\t')
+		return 0;
+	for (n = 0; p < end && *p >= '0' && *p <= '9'; p++)
+		n++;
+	if (n == 0 || n > 5 || (size_t)(end - p) < 6 + m ||
+	    memcmp(p, "/tcp\t\t", 6) != 0)
+		return 0;
+	p += 6;
+	if (memcmp(p, ETCSVC_MARK, m) != 0)
+		return 0;
+	p += m;
+	*nl = 0;
+	if (p == end)
+		return 1;
+	if ((size_t)(end - p) == k && memcmp(p, ETCSVC_NLMARK, k) == 0) {
+		*nl = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* Parse one line (no newline); 0 when it holds an entry. */
 static int
 entry_parse(const char *line, size_t len, struct entry *e)
@@ -25,10 +62,12 @@ entry_parse(const char *line, size_t len, struct entry *e)
 	char	 buf[1024], *p, *tok, *save = NULL, *slash, *end;
 	size_t	 n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
 
+	int	 nl;
+
 	memset(e, 0, sizeof(*e));
 	memcpy(buf, line, n);
 	buf[n] = '\0';
-	e->ours = strstr(buf, ETCSVC_MARK) != NULL;
+	e->ours = line_ours(line, len, &nl);
 	if ((p = strchr(buf, '#')) != NULL)
 		*p = '\0';
 	if ((tok = strtok_r(buf, " \t", &save)) == NULL)
@@ -64,11 +103,13 @@ entry_names(const struct entry *e, const char *name)
 /*
  * Write to out the file in[0..len) with a line for each wanted service
  * it lacks.  Returns 1 when nothing needs adding (out untouched), 0 when
- * out holds the new file, -1 after clashes reported to diag.
+ * out holds the new file, -1 after clashes reported to diag.  With share,
+ * a port that another name already holds gets our name as a line of its
+ * own (a second name for the port, as /etc/services allows), noted on diag.
  */
 int
 etcsvc_merge(const char *in, size_t len, const struct etcsvc_want *w, int n,
-    FILE *out, const char *fname, FILE *diag)
+    int share, FILE *out, const char *fname, FILE *diag)
 {
 	const char	*p = in, *end = in + len, *nl;
 	struct entry	 e;
@@ -96,6 +137,10 @@ etcsvc_merge(const char *in, size_t len, const struct etcsvc_want *w, int n,
 					    w[i].port);
 					bad++;
 				}
+			} else if (e.port == w[i].port && !e.ours && share) {
+				fprintf(diag, "%s:%lu: port %u/tcp is also %s: "
+				    "%s added as a second name for it\n", fname,
+				    lineno, e.port, e.name, w[i].name);
 			} else if (e.port == w[i].port && !e.ours) {
 				fprintf(diag, "%s:%lu: port %u/tcp is already "
 				    "%s, not %s: not changed\n", fname, lineno,
@@ -129,10 +174,10 @@ etcsvc_merge(const char *in, size_t len, const struct etcsvc_want *w, int n,
 int
 etcsvc_unmerge(const char *in, size_t len, FILE *out)
 {
-	const char	*p = in, *end = in + len, *nl, *mark;
+	const char	*p = in, *end = in + len, *nl;
 	char		*keep;
 	size_t		 klen = 0, linelen;
-	int		 nladded = 0, removed = 0;
+	int		 nladded = 0, removed = 0, thisnl;
 
 	if ((keep = malloc(len + 1)) == NULL)
 		return -1;
@@ -141,11 +186,9 @@ etcsvc_unmerge(const char *in, size_t len, FILE *out)
 		if (nl == NULL)
 			nl = end;
 		linelen = (size_t)(nl - p);
-		mark = memmem(p, linelen, ETCSVC_MARK, sizeof(ETCSVC_MARK) - 1);
-		if (mark != NULL) {
+		if (line_ours(p, linelen, &thisnl)) {
 			removed++;
-			if (memmem(p, linelen, ETCSVC_NLMARK,
-			    sizeof(ETCSVC_NLMARK) - 1))
+			if (thisnl)
 				nladded = 1;
 			continue;
 		}

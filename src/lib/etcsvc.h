@@ -13,7 +13,7 @@ struct etcsvc_want {
 };
 
 int	etcsvc_merge(const char *, size_t, const struct etcsvc_want *, int,
-	    FILE *, const char *, FILE *);
+	    int, FILE *, const char *, FILE *);
 int	etcsvc_unmerge(const char *, size_t, FILE *);
 
 #endif

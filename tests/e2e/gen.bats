@@ -383,3 +383,34 @@ DEF
 	[[ "$output" != *"[-u]"* ]]
 	for n in 1 2 3 4 5 6; do [ ! -e "$T/pwned$n" ]; done
 }
+
+@test "services: CentOS 7's file: port 1025 is blackjack, refused with a way past; -s adds smtp-alt as a second name and -u takes it out to the byte" {
+	cp tests/fixtures/services.centos7 "$T/services"
+	run "$GEN" services "$T/services"
+	[ "$status" -eq 100 ]
+	[[ "$output" == *"services:21: port 1025/tcp is already blackjack, not smtp-alt: not changed"* ]]
+	[[ "$output" == *"give the service another port in its definition, or run services -s"* ]]
+	cmp tests/fixtures/services.centos7 "$T/services"
+	run "$GEN" services -s "$T/services"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"services:21: port 1025/tcp is also blackjack: smtp-alt added as a second name for it"* ]]
+	# smtps (an alias of urd) and submission are there already: one line added
+	diff tests/fixtures/services.centos7 "$T/services" | grep '^>' > "$T/added" || true
+	[ "$(cat "$T/added")" = $'> smtp-alt\t1025/tcp\t\t# added by relaygate-gen' ]
+	"$GEN" services -u "$T/services"
+	cmp tests/fixtures/services.centos7 "$T/services"
+}
+
+@test "services -u: takes out exactly the lines it adds, never an admin's line that mentions it" {
+	netbase "$T/services"
+	cat >> "$T/services" <<'LINES'
+smtp-alt2	2025/tcp		# added by relaygate-gen, then kept by the admin
+# added by relaygate-gen
+legacy	3025/tcp	# note: added by relaygate-gen in 2025
+LINES
+	cp "$T/services" "$T/orig"
+	"$GEN" services "$T/services"
+	grep -c 'added by relaygate-gen' "$T/services" | grep -qx 4
+	"$GEN" services -u "$T/services"
+	cmp "$T/orig" "$T/services"
+}

@@ -22,7 +22,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	o.defer = (len >> 1) & 1;
 	o.smtpd = (len >> 2) & 1 ? "smtpd-wrapper" : NULL;
 	xinetd_derive((const char *)data, len, &o, out, out);
-	etcsvc_merge((const char *)data, len, w, 2, out, "fuzz", out);
+	etcsvc_merge((const char *)data, len, w, 2, (len >> 3) & 1, out, "fuzz",
+	    out);
 	etcsvc_unmerge((const char *)data, len, out);
 	fclose(out);
 	return 0;
