@@ -203,3 +203,35 @@ PY
 	[ "$status" -eq 111 ]
 	cmp /etc/services "$T/etc/services"
 }
+
+@test "relaygate: stamp directory writable by group or others: no stamp in it counts" {
+	mkdir -m 1777 "$T/pop"
+	touch "$T/pop/127.0.0.1"
+	run -0 env TCPREMOTEIP=127.0.0.1 "$RG_BIN/relaygate" -l stderr -p "$T/pop" \
+	    sh -c 'echo "RC=${RELAYCLIENT-unset}"'
+	[[ "$output" == *"RC=unset"* ]]
+	[[ "$output" == *"pop stamps ignored: directory writable by group or others"* ]]
+}
+
+install_root() {	# a staging root with qmail's programs and a certificate
+	mkdir -p "$T/root/etc/relaygate/tls" "$T/root/var/qmail/bin"
+	cp /etc/services "$T/root/etc/services"
+	for p in qmail-smtpd true smtp_auth cmd5checkpw; do ln -s /bin/true "$T/root/var/qmail/bin/$p"; done
+	touch "$T/root/etc/relaygate/tls/cert.pem" "$T/root/etc/relaygate/tls/key.pem"
+	(cd "$T/root" && find . -printf '%p %m %s %l\n' | sort) > "$T/before"
+}
+
+@test "relaygate-install: a check fails: exit 100, nothing written" {
+	install_root
+	printf 'blackjack\t1025/tcp\n' >> "$T/root/etc/services"
+	(cd "$T/root" && find . -printf '%p %m %s %l\n' | sort) > "$T/before"
+	run -100 "$TOP/bin/relaygate-install" --root "$T/root"
+	(cd "$T/root" && find . -printf '%p %m %s %l\n' | sort) | diff "$T/before" -
+}
+
+@test "relaygate-install: a step of the writes fails: exit 111, every file put back" {
+	install_root
+	RELAYGATE_INSTALL_FAILAT=8 run -111 "$TOP/bin/relaygate-install" --root "$T/root"
+	(cd "$T/root" && find . -printf '%p %m %s %l\n' | sort) | diff "$T/before" -
+	cmp /etc/services "$T/root/etc/services"
+}
