@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <err.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 "usage: relaygate-gen [-c] [-d services.d] xinetd|systemd|daemontools|runit dir\n" \
 "       relaygate-gen [-d services.d] services [-s | -u] [-o out] file\n" \
 "       relaygate-gen [-c] [-d services.d] check | chain name\n" \
-"       relaygate-gen derive -n name -p port [-u] [-D [-S smtpd]] [-b bindir] file"
+"       relaygate-gen derive -n name -p port [-u] [-D [-S smtpd]] [-b bindir]\n" \
+"                            [-f services] file"
 
 struct out {
 	char	path[1024];
@@ -232,18 +234,69 @@ services(int argc, char *argv[])
 	return 0;
 }
 
+/* A program the derived file runs must be there, or every client is cut. */
+static void
+bin_check(const char *dir, const char *prog)
+{
+	char	path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, prog);
+	if (access(path, X_OK) == -1)
+		errx(100, "fatal: %s: %s: the derived file would run it: "
+		    "install relaygate first, or name its directory with -b",
+		    path, strerror(errno));
+}
+
+/*
+ * Without -u, xinetd finds the port by the service's name in
+ * /etc/services: a name at another port would serve the wrong port, and a
+ * port that another name holds (1025 is blackjack on CentOS and RHEL)
+ * needs our name as a second line for it.
+ */
+static void
+services_check(const char *file, const char *name, unsigned int port)
+{
+	char		*in, other[64];
+	size_t		 len;
+	unsigned int	 oport = 0;
+	unsigned long	 line = 0;
+	int		 rc;
+
+	if ((in = afile_read(file, &len)) == NULL) {
+		if (errno == ENOENT)
+			return;
+		err(111, "fatal: unable to read %s", file);
+	}
+	rc = etcsvc_lookup(in, len, name, port, other, sizeof(other), &oport,
+	    &line);
+	free(in);
+	if (rc == ETCSVC_NAMETAKEN)
+		errx(100, "fatal: %s:%lu: %s is port %u/tcp there, so xinetd "
+		    "would serve it on %u, not %u: choose another name (-n), "
+		    "or use -u (UNLISTED, with its port)", file, line, name,
+		    oport, oport, port);
+	if (rc == ETCSVC_PORTTAKEN)
+		fprintf(stderr, "relaygate-gen: note: %s:%lu: port %u/tcp is "
+		    "%s there: add %s as a second name for it (relaygate-gen "
+		    "services -s does), choose another port (-p), or use -u\n",
+		    file, line, port, other, name);
+}
+
 static int
 derive(int argc, char *argv[])
 {
-	struct derive_opt	 o = { NULL, 0, 0, 0, "/var/qmail/bin", NULL };
-	const char		*errstr;
-	char			*in;
+	struct derive_opt	 o = { NULL, 0, 0, 0, NULL, NULL };
+	const char		*errstr, *etcservices = "/etc/services";
+	char			*in, self[PATH_MAX], *slash;
 	size_t			 len;
 	int			 ch;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "b:Dn:p:S:u")) != -1) {
+	while ((ch = getopt(argc, argv, "b:Df:n:p:S:u")) != -1) {
 		switch (ch) {
+		case 'f':
+			etcservices = optarg;
+			break;
 		case 'S':
 			if (strpbrk(optarg, "/ \t") != NULL || optarg[0] == '\0')
 				errx(100, "fatal: -S %s: a program's name, not "
@@ -280,6 +333,22 @@ derive(int argc, char *argv[])
 	    '\0')
 		errx(100, "fatal: -n %s: not a service name (use a-z, 0-9 and "
 		    "'-', not first; at most 32)", o.name);
+	if (o.defer) {
+		if (o.bindir == NULL) {
+			/* where this relaygate-gen was installed, with them */
+			ch = (int)readlink("/proc/self/exe", self,
+			    sizeof(self) - 1);
+			if (ch <= 0 || (slash = strrchr(self, '/')) == NULL)
+				errx(111, "fatal: unable to tell where relaygate-"
+				    "gen is installed: name it with -b");
+			*slash = '\0';
+			o.bindir = self;
+		}
+		bin_check(o.bindir, "rblskip");
+		bin_check(o.bindir, "authfirst");
+	}
+	if (!o.unlisted)
+		services_check(etcservices, o.name, o.port);
 	if ((in = afile_read(argv[optind], &len)) == NULL)
 		err(111, "fatal: unable to read %s", argv[optind]);
 	if (xinetd_derive(in, len, &o, stdout, stderr) == -1) {

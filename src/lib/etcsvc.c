@@ -170,6 +170,43 @@ etcsvc_merge(const char *in, size_t len, const struct etcsvc_want *w, int n,
 	return 0;
 }
 
+/*
+ * What the file says of name and port, for tcp: ETCSVC_FREE (neither is
+ * there), ETCSVC_SAME (the name is that port), ETCSVC_NAMETAKEN (the name
+ * is another port, in *other_port), ETCSVC_PORTTAKEN (the port is another
+ * name, in other).  *lineno is the line that decided.
+ */
+int
+etcsvc_lookup(const char *in, size_t len, const char *name, unsigned int port,
+    char *other, size_t olen, unsigned int *other_port, unsigned long *lineno)
+{
+	const char	*p = in, *end = in + len, *nl;
+	struct entry	 e;
+	unsigned long	 n = 0, portline = 0;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		n++;
+		if (entry_parse(p, (size_t)(nl - p), &e) == -1 || !e.tcp)
+			continue;
+		if (entry_names(&e, name)) {
+			*lineno = n;
+			if (e.port == port)
+				return ETCSVC_SAME;
+			*other_port = e.port;
+			return ETCSVC_NAMETAKEN;
+		}
+		if (e.port == port && portline == 0) {
+			portline = n;
+			strlcpy(other, e.name, olen);
+		}
+	}
+	*lineno = portline;
+	return portline ? ETCSVC_PORTTAKEN : ETCSVC_FREE;
+}
+
 /* The file without our lines, byte for byte as it was before them. */
 int
 etcsvc_unmerge(const char *in, size_t len, FILE *out)

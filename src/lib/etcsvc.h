@@ -14,6 +14,13 @@ struct etcsvc_want {
 
 int	etcsvc_merge(const char *, size_t, const struct etcsvc_want *, int,
 	    int, FILE *, const char *, FILE *);
+#define ETCSVC_FREE		0
+#define ETCSVC_SAME		1
+#define ETCSVC_NAMETAKEN	2
+#define ETCSVC_PORTTAKEN	3
+
+int	etcsvc_lookup(const char *, size_t, const char *, unsigned int, char *,
+	    size_t, unsigned int *, unsigned long *);
 int	etcsvc_unmerge(const char *, size_t, FILE *);
 
 #endif

@@ -12,6 +12,12 @@ setup() {
 	GEN="$RG_BIN/relaygate-gen"
 }
 
+# the servers a test started are stopped even when it fails
+teardown() {
+	stop_pid "${XINETD_PID:-}"
+	stop_pid "${RBLDNS_PID:-}"
+}
+
 @test "golden: every output format matches tests/golden/gen" {
 	for f in xinetd systemd daemontools runit; do
 		"$GEN" -d tests/fixtures/services.d "$f" "$T/$f" > /dev/null
@@ -211,7 +217,7 @@ normal() {	# config lines only, white space collapsed
 
 @test "derive -D: rblskip in defer mode and authfirst instead of removing the check" {
 	"$GEN" derive -n smtp-alt -p 1025 -D tests/fixtures/smtp_psa > "$T/alt" 2> /dev/null
-	grep -q 'server_args     = -Rt0 /var/qmail/bin/rblskip -D -r sbl-xbl.spamhaus.org /var/qmail/bin/relaylock /var/qmail/bin/authfirst /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth' "$T/alt"
+	grep -q "server_args     = -Rt0 $RG_BIN/rblskip -D -r sbl-xbl.spamhaus.org /var/qmail/bin/relaylock $RG_BIN/authfirst /var/qmail/bin/qmail-smtpd /var/qmail/bin/smtp_auth" "$T/alt"
 }
 
 @test "derive: later Plesk chains, extra spaces and other rblsmtpd options" {
@@ -245,7 +251,7 @@ psa_with() {
 @test "derive -D: a wrapper named qmail-smtpd-something gets authfirst in front of it" {
 	psa_with -Rt0 /usr/sbin/rblsmtpd -r zen.example /var/qmail/bin/qmail-smtpd-inetd /var/qmail/bin/checkpw /bin/true > "$T/in"
 	run -0 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
-	[[ "$output" == *"/var/qmail/bin/rblskip -D -r zen.example /var/qmail/bin/authfirst /var/qmail/bin/qmail-smtpd-inetd /var/qmail/bin/checkpw"* ]]
+	[[ "$output" == *"$RG_BIN/rblskip -D -r zen.example $RG_BIN/authfirst /var/qmail/bin/qmail-smtpd-inetd /var/qmail/bin/checkpw"* ]]
 }
 
 @test "derive -D: no SMTP program to put authfirst before is refused, never an RBL-free door" {
@@ -254,7 +260,7 @@ psa_with() {
 	[[ "$output" == *"no qmail-smtpd after rblsmtpd, so authfirst has no place and rblskip -D would let every listed client in: name the SMTP program with -S"* ]]
 	[[ "$output" != *"rblskip -D"*"server_args"* ]]
 	run -0 "$GEN" derive -n smtp-alt -p 1025 -D -S smtp-front "$T/in"
-	[[ "$output" == *"/var/qmail/bin/rblskip -D -r zen.example /var/qmail/bin/authfirst /usr/local/bin/smtp-front"* ]]
+	[[ "$output" == *"$RG_BIN/rblskip -D -r zen.example $RG_BIN/authfirst /usr/local/bin/smtp-front"* ]]
 	run -100 "$GEN" derive -n smtp-alt -p 1025 -D -S /usr/local/bin/smtp-front "$T/in"
 	[[ "$output" == *"-S /usr/local/bin/smtp-front: a program's name, not a path"* ]]
 }
@@ -269,14 +275,14 @@ psa_with() {
 	# rblsmtpd's own forms: flags together, values attached, --
 	psa_with -Rt0 /usr/sbin/rblsmtpd -bC -t5 -rzen.example -- /var/qmail/bin/qmail-smtpd > "$T/in"
 	run -0 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
-	[[ "$output" == *"/var/qmail/bin/rblskip -D -bC -t5 -rzen.example -- /var/qmail/bin/authfirst /var/qmail/bin/qmail-smtpd"* ]]
+	[[ "$output" == *"$RG_BIN/rblskip -D -bC -t5 -rzen.example -- $RG_BIN/authfirst /var/qmail/bin/qmail-smtpd"* ]]
 }
 
 @test "derive: a brace in a comment does not end the block; CRLF stays CRLF" {
 	sed 's|^{$|{\n\t# } not the end: a comment|' tests/fixtures/smtp_psa > "$T/in"
 	run -0 "$GEN" derive -n smtp-alt -p 1025 -D "$T/in"
 	[[ "$output" == *"# } not the end: a comment"* ]]
-	[[ "$output" == *"/var/qmail/bin/rblskip -D -r sbl-xbl.spamhaus.org"* ]]
+	[[ "$output" == *"$RG_BIN/rblskip -D -r sbl-xbl.spamhaus.org"* ]]
 	sed 's/$/\r/' tests/fixtures/smtp_psa > "$T/crlf"
 	"$GEN" derive -n smtp-alt -p 1025 -u -D "$T/crlf" > "$T/out" 2> /dev/null
 	# every line ends in CRLF, the written ones too
@@ -413,4 +419,77 @@ LINES
 	grep -c 'added by relaygate-gen' "$T/services" | grep -qx 4
 	"$GEN" services -u "$T/services"
 	cmp "$T/orig" "$T/services"
+}
+
+# derive, end to end: a Plesk-shaped smtp_psa with this machine's paths
+# (relaygate in tcp-env's place, which Debian does not package, to set
+# TCPREMOTEIP; ucspi-tcp's rblsmtpd; the stand-in as qmail-smtpd behind a
+# wrapper's name), derived, loaded by a real xinetd, served to swaks.
+@test "derive: the derived files served by a real xinetd: the how-to's door, and -D closing it" {
+	mkdir -p "$T/z" "$T/control" "$T/qbin" "$T/x"
+	test_zones "$T/z"
+	echo example.test > "$T/control/rcpthosts"
+	echo mx.example.test > "$T/control/me"
+	printf 'customer Tr0ub4dor-and-3\n' > "$T/users"
+	ln -s "$TOOLS/qmail-smtpd-standin" "$T/qbin/qmail-smtpd-inetd"
+	cat > "$T/smtp_psa" <<XI
+service smtp
+{
+	socket_type     = stream
+	protocol        = tcp
+	wait            = no
+	disable         = no
+	user            = root
+	instances       = UNLIMITED
+	bind            = 127.0.0.1
+	env             = STANDIN_CONTROL=$T/control CHECKPW_USERS=$T/users STANDIN_AUTHSLEEP=0 DNSCACHEIP=$RBLDNS_ADDR
+	server          = $RG_BIN/relaygate
+	server_args     = /usr/bin/rblsmtpd -r listed.test $T/qbin/qmail-smtpd-inetd $TESTTOOLS/checkpw /bin/true
+}
+XI
+	p1=$("$TOOLS/freeport")
+	p2=$("$TOOLS/freeport")
+	"$GEN" derive -n smtp-howto -p "$p1" -u "$T/smtp_psa" > "$T/x/smtp-howto"
+	"$GEN" derive -n smtp-defer -p "$p2" -u -D "$T/smtp_psa" > "$T/x/smtp-defer"
+	{ xinetd_defaults "$T"; echo "includedir $T/x"; } > "$T/xinetd.conf"
+	start_xinetd "$T"
+	wait_listen 127.0.0.1 "$p1"
+	wait_listen 127.0.0.1 "$p2"
+	sw() { swaks --server 127.0.0.1 --from a@example.org --quit-after RCPT --timeout 10 "$@" 2>&1 || true; }
+	# the how-to's port: a listed client is in, no AUTH asked (the door)
+	out=$(sw --port "$p1" --local-interface 127.0.0.2 --to postmaster@example.test)
+	[[ "$out" == *"<-  250 ok"* ]]
+	# -D: the same client is asked to authenticate, with the list's text
+	out=$(sw --port "$p2" --local-interface 127.0.0.2 --to postmaster@example.test)
+	[[ "$out" == *"<** 451 4.7.1 listed.test: Listed at listed.test"*"authenticate first"* ]]
+	[[ "$out" != *"RCPT TO"*"<-  250"* ]]
+	# and once it has, it relays
+	out=$(sw --port "$p2" --local-interface 127.0.0.2 --to friend@elsewhere.test \
+	    --auth LOGIN --auth-user customer --auth-password Tr0ub4dor-and-3)
+	[[ "$out" == *"<-  235"* ]]
+	[[ "$out" == *"RCPT TO:<friend@elsewhere.test>"*"<-  250 ok"* ]]
+	# a client on no list goes straight through
+	out=$(sw --port "$p2" --local-interface 127.0.0.1 --to postmaster@example.test)
+	[[ "$out" == *"RCPT TO:<postmaster@example.test>"*"<-  250 ok"* ]]
+	stop_pid "$XINETD_PID"
+	stop_pid "$RBLDNS_PID"
+}
+
+@test "derive -D: the programs it names must be there; by default beside relaygate-gen" {
+	run -0 "$GEN" derive -n smtp-alt -p 1025 -D tests/fixtures/smtp_psa
+	[[ "$output" == *"$RG_BIN/rblskip -D"* ]]
+	run -100 "$GEN" derive -n smtp-alt -p 1025 -D -b /nonexistent/bin tests/fixtures/smtp_psa
+	[[ "$output" == *"/nonexistent/bin/rblskip: No such file or directory: the derived file would run it"* ]]
+	[[ "$output" != *"service smtp-alt"* ]]
+}
+
+@test "derive: the name and port are checked against /etc/services (CentOS's blackjack 1025)" {
+	run -0 --separate-stderr "$GEN" derive -n smtp-alt -p 1025 -f tests/fixtures/services.centos7 tests/fixtures/smtp_psa
+	[[ "$stderr" == *"services.centos7:21: port 1025/tcp is blackjack there: add smtp-alt as a second name for it"* ]]
+	# a name that is another port there: xinetd would serve the wrong port
+	printf 'smtp-alt\t2025/tcp\n' > "$T/services"
+	run -100 "$GEN" derive -n smtp-alt -p 1025 -f "$T/services" tests/fixtures/smtp_psa
+	[[ "$output" == *"smtp-alt is port 2025/tcp there, so xinetd would serve it on 2025, not 1025"* ]]
+	# UNLISTED carries its port: no question of /etc/services
+	run -0 "$GEN" derive -n smtp-alt -p 1025 -u -f "$T/services" tests/fixtures/smtp_psa
 }
