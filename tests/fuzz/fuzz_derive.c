@@ -25,6 +25,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	etcsvc_merge((const char *)data, len, w, 2, (len >> 3) & 1, out, "fuzz",
 	    out);
 	etcsvc_unmerge((const char *)data, len, out);
+	{
+		char		other[64];
+		unsigned int	oport;
+		unsigned long	line;
+
+		etcsvc_lookup((const char *)data, len, "smtp-alt", 1025, other,
+		    sizeof(other), &oport, &line);
+	}
 	fclose(out);
 	return 0;
 }
