@@ -32,6 +32,19 @@ log_init(const char *prog, int mode)
 	log_to = mode;
 }
 
+/*
+ * Connect to syslog now, not at the first line: a program about to
+ * chroot keeps the socket it will log through.
+ */
+void
+log_connect(void)
+{
+	if (log_to != LOG_TO_SYSLOG)
+		return;
+	closelog();
+	openlog(log_prog, LOG_NDELAY, LOG_MAIL);
+}
+
 int
 log_mode_parse(const char *s)
 {

@@ -9,6 +9,7 @@
 #define LOG_LINEMAX	1024
 
 void	log_init(const char *, int);
+void	log_connect(void);
 int	log_mode_parse(const char *);
 void	log_option(const char *, const char *);
 long long log_number(const char *, const char *, long long, long long);

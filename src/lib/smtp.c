@@ -27,7 +27,7 @@ smtp_verb(const char *l, size_t len)
 		{ "HELO", V_HELO }, { "EHLO", V_EHLO }, { "MAIL", V_MAIL },
 		{ "RCPT", V_RCPT }, { "DATA", V_DATA }, { "RSET", V_RSET },
 		{ "QUIT", V_QUIT }, { "AUTH", V_AUTH },
-		{ "STARTTLS", V_STARTTLS },
+		{ "STARTTLS", V_STARTTLS }, { "BDAT", V_BDAT },
 	};
 	size_t	i;
 

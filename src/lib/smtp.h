@@ -9,7 +9,7 @@
 
 enum smtp_verb {
 	V_OTHER, V_HELO, V_EHLO, V_MAIL, V_RCPT, V_DATA, V_RSET, V_QUIT,
-	V_AUTH, V_STARTTLS
+	V_AUTH, V_STARTTLS, V_BDAT
 };
 
 enum smtp_mech { M_NONE, M_LOGIN, M_PLAIN, M_CRAM, M_OTHER };

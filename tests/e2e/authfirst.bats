@@ -222,3 +222,36 @@ session() {	# session FILE: a whole pipelined session after AUTH PLAIN
 	for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$pid" 2>/dev/null
 }
+
+# Started as root (as the shipped xinetd files start it), a gated authfirst
+# parses the session as nobody, in an empty root; its backend, started
+# before that, keeps root.  The backend looks at its parent, authfirst.
+@test "least privilege: a gated authfirst runs as nobody in an empty root; its backend keeps root" {
+	T="$BATS_TEST_TMPDIR"
+	cat > "$T/backend" <<SH
+#!/bin/sh
+id -u > "$T/backend.uid"
+grep '^Uid:' /proc/\$PPID/status > "$T/authfirst.uid"
+grep '^Groups:' /proc/\$PPID/status > "$T/authfirst.groups"
+readlink /proc/\$PPID/root > "$T/authfirst.root"
+ls -a /proc/\$PPID/root/ > "$T/authfirst.ls" 2>&1
+echo "220 standin"
+read -r line
+echo "221 bye"
+SH
+	chmod 755 "$T/backend"
+	run env TCPREMOTEIP=127.0.0.2 "$RG_BIN/authfirst" -l stderr -m always "$T/backend" <<< "QUIT"
+	[[ "$output" == *"220 standin"* ]]
+	[ "$(cat "$T/backend.uid")" = 0 ]
+	nobody=$(id -u nobody)
+	[ "$(awk '{ print $2, $3, $4, $5 }' "$T/authfirst.uid")" = "$nobody $nobody $nobody $nobody" ]
+	[ "$(awk '{ print $2 }' "$T/authfirst.groups")" = "$(id -g nobody)" ]
+	# the root it stands in is a removed directory: nothing in it, ever
+	[[ "$(cat "$T/authfirst.root")" == "/tmp/authfirst."*" (deleted)" ]]
+	[ "$(cat "$T/authfirst.ls")" = "" ] || [ "$(tr '\n' ' ' < "$T/authfirst.ls")" = ". .. " ]
+	# -u names the user; a user that is not there stops it before any byte
+	run env TCPREMOTEIP=127.0.0.2 "$RG_BIN/authfirst" -l stderr -m always -u no-such-user "$T/backend" <<< "QUIT"
+	[ "$status" -eq 111 ]
+	[[ "$output" == *"fatal: -u no-such-user: no such user"* ]]
+	[[ "$output" != *"220 standin"* ]]
+}

@@ -76,10 +76,14 @@ ran() { [ -e "$T/ran" ]; }
 	[ ! -e "$T/parents" ]
 }
 
-@test "authfirst: backend cannot be started: the session ends" {
+@test "authfirst: backend cannot be started: the session ends, and the log says why" {
 	run -127 env RBLLISTED="z: x" TCPREMOTEIP=127.0.0.2 "$RG_BIN/authfirst" -l stderr \
 	    "$T/no-such-backend" < /dev/null
-	[[ "$output" == *"backend exited"* ]]
+	[[ "$output" == *"fatal: unable to run $T/no-such-backend: No such file or directory"* ]]
+	: > "$T/not-executable"
+	run -126 env RBLLISTED="z: x" TCPREMOTEIP=127.0.0.2 "$RG_BIN/authfirst" -l stderr -m always \
+	    "$T/not-executable" < /dev/null
+	[[ "$output" == *"fatal: unable to run $T/not-executable: Permission denied"* ]]
 }
 
 guard() {	# guard PASSWORD OPTIONS... CHECKER: one login
