@@ -33,7 +33,7 @@ teardown_file() {
 		printf 'Subject: valgrind\r\n\r\nhello\r\n.\r\nQUIT\r\n'
 	} > "$T/session"
 	CHECKPW_USERS="$T/users" STANDIN_QUEUE="$T/q" TCPREMOTEIP=127.0.0.2 \
-	    valgrind -q --trace-children=yes \
+	    valgrind -q --vgdb=no --trace-children=yes \
 	    --trace-children-skip='/usr/*,/bin/*,*checkpw*' \
 	    --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
 	    "$D/relaygate" -l stderr -x "$T/r.cdb" \
