@@ -7,10 +7,14 @@ DESTDIR	?=
 
 CC	?= cc
 CFLAGS	?= -O2 -g
-WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-unused-parameter
-BSD_CFLAGS = -isystem /usr/include/bsd -DLIBBSD_OVERLAY -D_GNU_SOURCE
-ALL_CFLAGS = $(CFLAGS) $(WARN) $(BSD_CFLAGS) -Isrc
+# CI builds with WERROR=1: a warning fails the run there, not a user's build
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+BSD_CFLAGS = $(shell pkg-config --cflags libbsd-overlay) -D_GNU_SOURCE
+ALL_CFLAGS = $(CFLAGS) $(WARN) $(BSD_CFLAGS) -Isrc -MMD -MP
 
 # The gate runs once per connection: link statically, a dynamic loader
 # costs more than everything relaygate itself does.
@@ -28,7 +32,8 @@ MANS	= $(PROGS:%=src/%.8)
 MAN5	= src/relaygate-gen.5
 LIBSRC	= $(wildcard src/lib/*.c)
 LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
-LIBS	= -lcdb -lcares -ltls -lssl -lcrypto -lresolv -lcrack -lz -lbsd -lmd
+LIBS	= -lcdb -lcares -ltls -lssl -lcrypto -lresolv -lcrack -lz \
+	  $(shell pkg-config --static --libs libbsd)
 UNITSRC	= $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNITSRC:tests/unit/%.c=$(B)/tests/%)
 TOOLSRC	= $(wildcard tests/tools/*.c)
@@ -40,10 +45,19 @@ FUZZ_SECONDS ?= 60
 BENCHSRC = $(wildcard tests/bench/*.c)
 BENCH	= $(BENCHSRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all check demo deps bench fuzz install uninstall lint clean FORCE
+.PHONY: all tests check demo deps bench fuzz install uninstall lint clean \
+	progs FORCE
 
-all: $(PROGS:%=bin/%) $(UNITS) $(TOOLS) $(BENCH) $(B)/bench/execstage-dynamic \
+# the programs; `make && make install` needs no test library
+all: $(PROGS:%=bin/%)
+
+# what the tests, the demo and the benchmarks run besides the programs
+tests: all $(UNITS) $(TOOLS) $(BENCH) $(B)/bench/execstage-dynamic \
 	$(REPLAY) $(PROGS:%=$(B)/dyn/%)
+
+# the one list of programs, for the installer and the tests
+progs:
+	@echo $(PROGS)
 
 # Rebuild everything when the flags change (SANITIZE=1 and back).
 $(B)/flags: FORCE
@@ -51,7 +65,7 @@ $(B)/flags: FORCE
 	@echo '$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC)' | cmp -s - $@ || \
 	    echo '$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC)' > $@
 
-$(B)/lib/%.o: src/lib/%.c src/lib/*.h $(B)/flags
+$(B)/lib/%.o: src/lib/%.c $(B)/flags
 	@mkdir -p $(@D)
 	@echo "  CC	$@"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -60,7 +74,7 @@ $(B)/librg.a: $(LIBOBJ)
 	@rm -f $@
 	@ar rcs $@ $(LIBOBJ)
 
-$(B)/%.o: src/%.c src/lib/*.h $(B)/flags
+$(B)/%.o: src/%.c $(B)/flags
 	@mkdir -p $(@D)
 	@echo "  CC	$@"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -83,18 +97,18 @@ $(B)/dyn/%: $(B)/%.o $(B)/librg.a
 	@echo "  CC	$@"
 	@$(CC) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/librg.a src/lib/*.h
+$(B)/tests/%: tests/unit/%.c $(B)/librg.a
 	@mkdir -p $(@D)
 	@echo "  CC	$@"
 	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lcmocka
 
-$(B)/tools/%: tests/tools/%.c $(B)/librg.a src/lib/*.h
+$(B)/tools/%: tests/tools/%.c $(B)/librg.a
 	@mkdir -p $(@D)
 	@echo "  CC	$@"
 	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(B)/librg.a $(LIBS) -lresolv
 
 # Benchmark stages are static, like the gate they are measured against.
-$(B)/bench/%: tests/bench/%.c $(B)/librg.a src/lib/*.h
+$(B)/bench/%: tests/bench/%.c $(B)/librg.a
 	@mkdir -p $(@D)
 	@echo "  CC	$@"
 	@$(CC) $(ALL_CFLAGS) $(LDSAN) $(STATIC) -o $@ $< $(B)/librg.a $(LIBS)
@@ -106,7 +120,7 @@ $(B)/bench/execstage-dynamic: tests/bench/execstage.c
 
 # Fuzz targets: replayed over their corpus by make check (any compiler),
 # and run by make fuzz under libFuzzer (clang).
-$(B)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/librg.a src/lib/*.h
+$(B)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/librg.a
 	@mkdir -p $(@D)
 	@echo "  CC\t$@"
 	@$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< tests/fuzz/replay.c $(B)/librg.a $(LIBS)
@@ -127,15 +141,15 @@ deps:
 	@bin/relaygate-deps
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory tests
 	@SANITIZE=$(SANITIZE) tests/run
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory tests
 	@bin/relaygate-demo
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory tests
 	@tests/bench/run
 
 lint:
@@ -162,3 +176,6 @@ clean:
 	rm -rf $(B) $(PROGS:%=bin/%)
 
 .PRECIOUS: $(B)/%.o
+
+# header dependencies, as the compiler found them (-MMD)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

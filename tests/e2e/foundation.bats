@@ -61,3 +61,27 @@ teardown() {
 	bad=$(git ls-files -z | xargs -0 -n 200 sh -c 'for f; do [ -f "$f" ] && [ "$(head -c 4 "$f" | od -An -c | tr -d " ")" = "177ELF" ] && echo "$f"; done' _ || true)
 	[ -z "$bad" ] || { echo "binaries: $bad"; false; }
 }
+
+@test "make builds the programs only: no test library, and install needs nothing else" {
+	# every command make would run for a fresh build of all
+	make -s -C "$TOP" -n -B all > "$T/all" 2>&1
+	grep -q 'bin/relaygate ' "$T/all"
+	run grep -Ec 'cmocka|tests/unit|tests/tools|tests/fuzz|tests/bench' "$T/all"
+	[ "$output" = 0 ]
+	# install depends on the programs alone
+	make -s -C "$TOP" -n -B install DESTDIR="$T/root" > "$T/install" 2>&1
+	run grep -Ec 'cmocka|tests/' "$T/install"
+	[ "$output" = 0 ]
+}
+
+@test "header dependencies are the compiler's: a changed header rebuilds what includes it, not everything" {
+	mkdir "$T/tree"
+	cp -a "$TOP/Makefile" "$TOP/src" "$T/tree/"
+	objs="build/lib/stamp.o build/lib/gate.o build/lib/session.o"
+	make -s -C "$T/tree" $objs > /dev/null
+	touch "$T/tree/src/lib/stamp.h"
+	run make -C "$T/tree" $objs
+	[[ "$output" == *"CC	build/lib/stamp.o"* ]]
+	[[ "$output" == *"CC	build/lib/gate.o"* ]]
+	[[ "$output" != *"CC	build/lib/session.o"* ]]
+}
