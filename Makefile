@@ -28,6 +28,9 @@ endif
 
 B	= build
 PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen authfirst authguard qtriage
+SCRIPTS	= bin/relaygate-deps bin/relaygate-demo bin/relaygate-install tests/run \
+	  tests/bench/run tests/tools/envprint tests/tools/argv \
+	  tests/tools/checkpw tests/tools/tee-backend .ci/run
 MANS	= $(PROGS:%=src/%.8)
 MAN5	= src/relaygate-gen.5
 LIBSRC	= $(wildcard src/lib/*.c)
@@ -46,7 +49,7 @@ BENCHSRC = $(wildcard tests/bench/*.c)
 BENCH	= $(BENCHSRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all tests check demo deps bench fuzz install uninstall lint clean \
-	progs FORCE
+	progs scripts FORCE
 
 # the programs; `make && make install` needs no test library
 all: $(PROGS:%=bin/%)
@@ -55,9 +58,12 @@ all: $(PROGS:%=bin/%)
 tests: all $(UNITS) $(TOOLS) $(BENCH) $(B)/bench/execstage-dynamic \
 	$(REPLAY) $(PROGS:%=$(B)/dyn/%)
 
-# the one list of programs, for the installer and the tests
+# the one list of programs, and of shell scripts, for the installer and
+# the tests
 progs:
 	@echo $(PROGS)
+scripts:
+	@echo $(SCRIPTS)
 
 # Rebuild everything when the flags change (SANITIZE=1 and back).
 $(B)/flags: FORCE
@@ -154,11 +160,8 @@ bench: deps
 
 lint:
 	@for m in $(MANS) $(MAN5); do mandoc -Tlint -W warning $$m || exit 1; done
-	@shellcheck -S warning bin/relaygate-deps bin/relaygate-demo \
-	    bin/relaygate-install tests/run \
-	    tests/bench/run tests/tools/envprint tests/tools/argv tests/tools/checkpw \
-	    tests/tools/tee-backend \
-	    .ci/run && shellcheck -S warning -s bash tests/e2e/lib.bash
+	@shellcheck -S warning $(SCRIPTS) && \
+	    shellcheck -S warning -s bash tests/e2e/lib.bash
 
 install: $(PROGS:%=bin/%)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
