@@ -26,6 +26,7 @@
 
 #include "lib/dnsbl.h"
 #include "lib/log.h"
+#include "lib/stage.h"
 #include "lib/session.h"
 
 #define USAGE "usage: authfirst [-m listed|always] [-c cert -k key] [-s] " \
@@ -120,14 +121,14 @@ tls_setup(const char *cert, const char *key)
 	struct tls_config	*cfg;
 
 	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL)
-		log_fatal(111, "fatal: tls: unable to initialise");
+		log_fatal(111, "tls: unable to initialise");
 	if (tls_config_set_cert_file(cfg, cert) == -1)
-		log_fatal(111, "fatal: tls: %s: %s", cert,
+		log_fatal(111, "tls: %s: %s", cert,
 		    tls_config_error(cfg));
 	if (tls_config_set_key_file(cfg, key) == -1)
-		log_fatal(111, "fatal: tls: %s: %s", key, tls_config_error(cfg));
+		log_fatal(111, "tls: %s: %s", key, tls_config_error(cfg));
 	if ((tlsctx = tls_server()) == NULL || tls_configure(tlsctx, cfg) == -1)
-		log_fatal(111, "fatal: tls: %s", tlsctx ? tls_error(tlsctx) :
+		log_fatal(111, "tls: %s", tlsctx ? tls_error(tlsctx) :
 		    "no server context");
 	tls_config_free(cfg);
 	have_cert = 1;
@@ -153,10 +154,9 @@ backend_prepare(struct backend *b, char **argv)
 
 	if (pipe(tb) == -1 || pipe(fb) == -1 || pipe(go) == -1 ||
 	    pipe2(er, O_CLOEXEC) == -1)
-		log_fatal(111, "fatal: unable to make pipes: %s",
-		    strerror(errno));
+		log_fatalsys(111, "unable to make pipes");
 	if ((b->pid = fork()) == -1)
-		log_fatal(111, "fatal: unable to fork: %s", strerror(errno));
+		log_fatalsys(111, "unable to fork");
 	if (b->pid == 0) {
 		char	c;
 
@@ -223,31 +223,28 @@ drop(const char *user, const char *dir)
 		return;
 	/* /etc/passwd itself: a static binary must not load NSS modules */
 	if ((f = fopen("/etc/passwd", "re")) == NULL)
-		log_fatal(111, "fatal: unable to read /etc/passwd: %s",
-		    strerror(errno));
+		log_fatalsys(111, "unable to read /etc/passwd");
 	while ((pw = fgetpwent(f)) != NULL && strcmp(pw->pw_name, user) != 0)
 		;
 	fclose(f);
 	if (pw == NULL || pw->pw_uid == 0)
-		log_fatal(111, "fatal: -u %s: %s", user, pw ? "is root" :
+		log_fatal(111, "-u %s: %s", user, pw ? "is root" :
 		    "no such user");
 	log_connect();		/* /dev/log is not there after chroot */
 	if (dir == NULL) {
 		if (mkdtemp(tmp) == NULL || chdir(tmp) == -1 ||
 		    rmdir(tmp) == -1)
-			log_fatal(111, "fatal: unable to make an empty root: %s",
-			    strerror(errno));
+			log_fatalsys(111, "unable to make an empty root");
 		dir = ".";
 	} else if (chdir(dir) == -1)
-		log_fatal(111, "fatal: -r %s: %s", dir, strerror(errno));
+		log_fatalsys(111, "-r %s", dir);
 	if (chroot(".") == -1 || chdir("/") == -1)
-		log_fatal(111, "fatal: chroot: %s", strerror(errno));
+		log_fatalsys(111, "chroot");
 	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
 	    setuid(pw->pw_uid) == -1)
-		log_fatal(111, "fatal: unable to become %s: %s", user,
-		    strerror(errno));
+		log_fatalsys(111, "unable to become %s", user);
 	if (setuid(0) != -1)
-		log_fatal(111, "fatal: still able to become root");
+		log_fatal(111, "still able to become root");
 }
 
 /*
@@ -317,13 +314,13 @@ main(int argc, char *argv[])
 			key = optarg;
 			break;
 		case 'l':
-			log_option("authfirst", optarg);
+			stage_logopt("authfirst", optarg);
 			break;
 		case 'm':
 			if (strcmp(optarg, "always") == 0)
 				always = 1;
 			else if (strcmp(optarg, "listed") != 0)
-				log_fatal(100, "fatal: -m %s: want listed or "
+				log_fatal(100, "-m %s: want listed or "
 				    "always", optarg);
 			break;
 		case 'r':
@@ -333,27 +330,27 @@ main(int argc, char *argv[])
 			implicit = 1;
 			break;
 		case 't':
-			timeout = (unsigned int)log_number("-t", optarg, 1,
+			timeout = (unsigned int)stage_number("-t", optarg, 1,
 			    86400);
 			break;
 		case 'u':
 			user = optarg;
 			break;
 		default:
-			log_fatal(100, "%s", USAGE);
+			stage_usage(USAGE);
 		}
 	}
 	argv += optind;
 	if (argv[0] == NULL || (cert == NULL) != (key == NULL) ||
 	    (implicit && cert == NULL))
-		log_fatal(100, "%s", USAGE);
+		stage_usage(USAGE);
 
 	/* A relay client, or a client no list named: nothing to do. */
 	if ((listed = getenv("RBLLISTED")) != NULL && *listed == '\0')
 		listed = NULL;
 	gated = getenv("RELAYCLIENT") == NULL && (always || listed != NULL);
 	if (!gated && !implicit)
-		log_exec(argv);
+		stage_exec(argv);
 	if (always && listed == NULL)
 		strlcpy(refusal, "530 5.7.0 Authentication required\r\n",
 		    sizeof(refusal));
@@ -390,7 +387,7 @@ main(int argc, char *argv[])
 	if (backend_start(&be) == -1) {
 		ch = errno;
 		reap(be.pid);
-		log_fatal(ch == ENOENT ? 127 : 126, "fatal: unable to run %s: "
+		log_fatal(ch == ENOENT ? 127 : 126, "unable to run %s: "
 		    "%s", argv[0], strerror(ch));
 	}
 	nonblock(be.to);
@@ -403,7 +400,7 @@ main(int argc, char *argv[])
 		ssize_t		r;
 
 		if (session_step(&S) == -1)
-			log_fatal(111, "fatal: more than %d replies outstanding",
+			log_fatal(111, "more than %d replies outstanding",
 			    SESSION_SLOTS);
 		if (S.want_handshake && S.qlen == 0 && S.to_client.len == 0) {
 			S.want_handshake = 0;
@@ -463,7 +460,7 @@ main(int argc, char *argv[])
 		if (poll(p, (nfds_t)np, tls_more ? 0 : wait * 1000) == -1) {
 			if (errno == EINTR)
 				continue;
-			log_fatal(111, "fatal: poll: %s", strerror(errno));
+			log_fatalsys(111, "poll");
 		}
 		tls_more = 0;
 		if (ic >= 0 && (p[ic].revents || S.in_tls)) {

@@ -24,6 +24,7 @@
 #include "lib/kv.h"
 #include "lib/ip.h"
 #include "lib/log.h"
+#include "lib/stage.h"
 #include "lib/window.h"
 
 #define USAGE "usage: authguard [-w] [-s statedir] [-u n] [-i n] [-W seconds] " \
@@ -122,33 +123,31 @@ conf_load(struct conf *c)
 		file = "/etc/relaygate/authguard.conf";
 	if ((f = fopen(file, "re")) == NULL) {
 		if (errno != ENOENT)
-			log_fatal(111, "fatal: unable to read %s: %s", file,
-			    strerror(errno));
+			log_fatalsys(111, "unable to read %s", file);
 	} else {
 		while (fgets(line, sizeof(line), f) != NULL) {
 			lineno++;
 			if (strchr(line, '\n') == NULL && !feof(f))
-				log_fatal(100, "fatal: %s:%lu: line too long",
+				log_fatal(100, "%s:%lu: line too long",
 				    file, lineno);
 			if ((i = kv_split(line, &name, &v0)) == 0)
 				continue;
 			if (i == -1)
-				log_fatal(100, "fatal: %s:%lu: want NAME = value",
+				log_fatal(100, "%s:%lu: want NAME = value",
 				    file, lineno);
 			if ((why = conf_set(c, name, v0)) != NULL)
-				log_fatal(100, "fatal: %s:%lu: %s: %s", file,
+				log_fatal(100, "%s:%lu: %s: %s", file,
 				    lineno, name, strcmp(why, "unknown") == 0 ?
 				    "unknown setting" : why);
 		}
 		if (ferror(f))
-			log_fatal(111, "fatal: unable to read %s: %s", file,
-			    strerror(errno));
+			log_fatalsys(111, "unable to read %s", file);
 		fclose(f);
 	}
 	for (i = 0; settings[i] != NULL; i++)
 		if ((v = getenv(settings[i])) != NULL &&
 		    (why = conf_set(c, settings[i], v)) != NULL)
-			log_fatal(100, "fatal: %s %s: %s", settings[i], v, why);
+			log_fatal(100, "%s %s: %s", settings[i], v, why);
 }
 
 /* An option's value, checked as its setting is. */
@@ -158,7 +157,7 @@ conf_option(struct conf *c, int opt, const char *name, const char *v)
 	const char	*why;
 
 	if ((why = conf_set(c, name, v)) != NULL)
-		log_fatal(100, "fatal: -%c %s: %s", opt, v, why);
+		log_fatal(100, "-%c %s: %s", opt, v, why);
 }
 
 /* Why pw is weak, from every rule; NULL when it is not. */
@@ -246,8 +245,7 @@ make_banned(const char *cdbpath, const char *tmp)
 
 	if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) ==
 	    -1)
-		log_fatal(111, "fatal: unable to create %s: %s", tmp,
-		    strerror(errno));
+		log_fatalsys(111, "unable to create %s", tmp);
 	cdb_make_start(&cm, fd);
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		n = strcspn(line, "\r\n");
@@ -273,8 +271,7 @@ make_banned(const char *cdbpath, const char *tmp)
 	return 0;
 fail:
 	unlink(tmp);
-	log_fatal(111, "fatal: unable to write %s: %s", cdbpath,
-	    strerror(errno));
+	log_fatalsys(111, "unable to write %s", cdbpath);
 }
 
 int
@@ -324,7 +321,7 @@ main(int argc, char *argv[])
 			conf_option(&c, ch, "AUTHGUARD_ADDRS", optarg);
 			break;
 		case 'l':
-			log_option("authguard", optarg);
+			stage_logopt("authguard", optarg);
 			break;
 		case 'm':
 			domake = 1;
@@ -342,14 +339,14 @@ main(int argc, char *argv[])
 			conf_option(&c, ch, "AUTHGUARD_WINDOW", optarg);
 			break;
 		default:
-			log_fatal(100, "%s", USAGE);
+			stage_usage(USAGE);
 		}
 	}
 	argv += optind;
 	argc -= optind;
 	if (domake) {
 		if (argc != 2)
-			log_fatal(100, "%s", USAGE);
+			stage_usage(USAGE);
 		return make_banned(argv[0], argv[1]);
 	}
 	banned = open(c.banned, O_RDONLY | O_CLOEXEC);
@@ -362,16 +359,15 @@ main(int argc, char *argv[])
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			log_fatal(2, "fatal: unable to read fd 3: %s",
-			    strerror(errno));
+			log_fatalsys(2, "unable to read fd 3");
 		}
 		len += (size_t)r;
 	}
 	close(3);
 	if (len > GUARD_FD3MAX)
-		log_fatal(2, "fatal: more than %d bytes on fd 3", GUARD_FD3MAX);
+		log_fatal(2, "more than %d bytes on fd 3", GUARD_FD3MAX);
 	if (guard_parse(data, len, &cr) == -1)
-		log_fatal(2, "fatal: fd 3 does not hold user and password "
+		log_fatal(2, "fd 3 does not hold user and password "
 		    "ended by NUL bytes");
 
 	/*
@@ -384,7 +380,7 @@ main(int argc, char *argv[])
 	if (checker[0] != '\0') {
 		if ((withchecker = calloc((size_t)argc + 2,
 		    sizeof(*withchecker))) == NULL)
-			log_fatal(111, "fatal: out of memory");
+			log_fatal(111, "out of memory");
 		withchecker[0] = (char *)(uintptr_t)checker;
 		for (ch = 0; ch < argc; ch++)
 			withchecker[ch + 1] = argv[ch];
@@ -392,13 +388,13 @@ main(int argc, char *argv[])
 		argc++;
 	}
 	if (argc < 1)
-		log_fatal(100, "%s", USAGE);
+		stage_usage(USAGE);
 	/*
 	 * In the pair form authguard's own words are "authguard true": with
 	 * no AUTHGUARD_CHECKER it would run true, which accepts everyone.
 	 */
 	if (strcmp(basename(argv[0]), "true") == 0)
-		log_fatal(111, "fatal: the checkprogram would be %s, which "
+		log_fatal(111, "the checkprogram would be %s, which "
 		    "accepts every password: set AUTHGUARD_CHECKER", argv[0]);
 
 	memset(keys, 0, sizeof(keys));

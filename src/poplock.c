@@ -15,6 +15,7 @@
 
 #include "lib/client.h"
 #include "lib/log.h"
+#include "lib/stage.h"
 #include "lib/stamp.h"
 
 #define USAGE "usage: poplock -p dir [-l syslog|stderr] prog [args ...]\n" \
@@ -31,8 +32,7 @@ clean(const char *dir, unsigned int expire)
 	int		 dfd, rc = 0;
 
 	if ((d = opendir(dir)) == NULL)
-		log_fatal(111, "fatal: unable to open %s: %s", dir,
-		    strerror(errno));
+		log_fatalsys(111, "unable to open %s", dir);
 	dfd = dirfd(d);
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (!stamp_name_valid(de->d_name))
@@ -55,8 +55,7 @@ clean(const char *dir, unsigned int expire)
 		removed++;
 	}
 	if (errno != 0)
-		log_fatal(111, "fatal: unable to read %s: %s", dir,
-		    strerror(errno));
+		log_fatalsys(111, "unable to read %s", dir);
 	closedir(d);
 	log_line("%s: removed %lu expired stamps, kept %lu", dir, removed,
 	    kept);
@@ -79,26 +78,26 @@ main(int argc, char *argv[])
 			cleanup = 1;
 			break;
 		case 'e':
-			expire = (unsigned int)log_number("-e", optarg, 1,
+			expire = (unsigned int)stage_number("-e", optarg, 1,
 			    STAMP_EXPIRE_MAX);
 			break;
 		case 'h':
 			puts(USAGE);
 			return 0;
 		case 'l':
-			log_option("poplock", optarg);
+			stage_logopt("poplock", optarg);
 			break;
 		case 'p':
 			dir = optarg;
 			break;
 		default:
-			log_fatal(100, "%s", USAGE);
+			stage_usage(USAGE);
 		}
 	}
 	argv += optind;
 	if (dir == NULL || (cleanup && argv[0] != NULL) ||
 	    (!cleanup && argv[0] == NULL))
-		log_fatal(100, "%s", USAGE);
+		stage_usage(USAGE);
 	if (cleanup)
 		return clean(dir, expire);
 
@@ -130,5 +129,5 @@ main(int argc, char *argv[])
 			    dir, strerror(errno));
 		}
 	}
-	log_exec(argv);
+	stage_exec(argv);
 }

@@ -14,6 +14,7 @@
 #include "lib/dnsbl.h"
 #include "lib/dnsq.h"
 #include "lib/log.h"
+#include "lib/stage.h"
 #include "lib/refuse.h"
 
 #define USAGE "usage: rblskip [-bBcCD] [-t seconds] [-T ms] " \
@@ -105,11 +106,11 @@ main(int argc, char *argv[])
 		case 'a':
 		case 'r':
 			if (nsrc == DNSBL_MAXSRC)
-				log_fatal(100, "fatal: more than %d zones",
+				log_fatal(100, "more than %d zones",
 				    DNSBL_MAXSRC);
 			if (dnsbl_src_parse(&srcs[nsrc], ch == 'r' ?
 			    DNSBL_BLOCK : DNSBL_ALLOW, optarg) == -1)
-				log_fatal(100, "fatal: -%c %s: not a zone name"
+				log_fatal(100, "-%c %s: not a zone name"
 				    " with optional return codes", ch, optarg);
 			/* as in rblsmtpd, -b and -c count from here on */
 			srcs[nsrc].bounce = bounce;
@@ -117,45 +118,45 @@ main(int argc, char *argv[])
 			nsrc++;
 			break;
 		case 'l':
-			log_option("rblskip", optarg);
+			stage_logopt("rblskip", optarg);
 			break;
 		case 'n':
 			off = strlen(servers);
 			if (snprintf(servers + off, sizeof(servers) - off,
 			    "%s%s", off ? "," : "", optarg) >=
 			    (int)(sizeof(servers) - off))
-				log_fatal(100, "fatal: too many -n servers");
+				log_fatal(100, "too many -n servers");
 			break;
 		case 't':
-			timeout = (unsigned int)log_number("-t", optarg, 0,
+			timeout = (unsigned int)stage_number("-t", optarg, 0,
 			    86400);
 			break;
 		case 'T':
-			deadline = (int)log_number("-T", optarg, 1, 600000);
+			deadline = (int)stage_number("-T", optarg, 1, 600000);
 			break;
 		default:
-			log_fatal(100, "%s", USAGE);
+			stage_usage(USAGE);
 		}
 	}
 	argv += optind;
 	if (argv[0] == NULL)
-		log_fatal(100, "%s", USAGE);
+		stage_usage(USAGE);
 
 	if (client_from_env(&c) == -1 && client_from_socket(&c, 0) == -1)
-		log_fatal(111, "fatal: no client address: TCPREMOTEIP is unset "
+		log_fatal(111, "no client address: TCPREMOTEIP is unset "
 		    "or invalid and fd 0 is not a TCP socket");
 	ip_fmt(&c.remote, addr, sizeof(addr));
 
 	/* a relay client is never RBL-blocked, whatever the chain order */
 	if (getenv("RELAYCLIENT") != NULL) {
 		log_line("%s: accept (RELAYCLIENT set, no lookups)", addr);
-		log_exec(argv);
+		stage_exec(argv);
 	}
 	if ((env = getenv("RBLSMTPD")) != NULL) {
 		if (*env == '\0') {
 			log_line("%s: accept (RBLSMTPD empty, no lookups)",
 			    addr);
-			log_exec(argv);
+			stage_exec(argv);
 		}
 		refuse_message(msg, sizeof(msg), *env == '-' ? 553 : 451,
 		    *env == '-' ? env + 1 : env);
@@ -165,23 +166,23 @@ main(int argc, char *argv[])
 	}
 	if (nsrc == 0) {
 		log_line("%s: accept (no zones)", addr);
-		log_exec(argv);
+		stage_exec(argv);
 	}
 
 	if (servers[0] == '\0' && (env = getenv("DNSCACHEIP")) != NULL &&
 	    dnsq_servers(env, servers, sizeof(servers)) == -1)
-		log_fatal(111, "fatal: DNSCACHEIP=%s: not a list of addresses",
+		log_fatal(111, "DNSCACHEIP=%s: not a list of addresses",
 		    env);
 	t0 = now_ms();
 	if (dnsq_run(srcs, nsrc, &c.remote, servers[0] ? servers : NULL,
 	    deadline, &d, err, sizeof(err)) == -1)
-		log_fatal(111, "fatal: %s", err);
+		log_fatal(111, "%s", err);
 	summary(zones, sizeof(zones));
 
 	if (!d.refuse) {
 		log_line("%s: accept in %ld ms: %s", addr, now_ms() - t0,
 		    zones);
-		log_exec(argv);
+		stage_exec(argv);
 	}
 	dnsbl_sanitise(clean, sizeof(clean), d.text, strlen(d.text));
 	if (defer) {
@@ -190,10 +191,10 @@ main(int argc, char *argv[])
 		if (setenv("RBLLISTED", listed, 1) == -1 ||
 		    setenv("RBLLISTED_CODE", d.code == 553 ? "553" : "451",
 		    1) == -1)
-			log_fatal(111, "fatal: unable to set environment");
+			log_fatal(111, "unable to set environment");
 		log_line("%s: defer %d in %ld ms: %s: %s", addr, d.code,
 		    now_ms() - t0, zones, clean);
-		log_exec(argv);
+		stage_exec(argv);
 	}
 	refuse_message(msg, sizeof(msg), d.code, d.text);
 	log_line("%s: refuse %d in %ld ms: %s: %s", addr, d.code,

@@ -13,6 +13,7 @@
 #include "lib/client.h"
 #include "lib/gate.h"
 #include "lib/log.h"
+#include "lib/stage.h"
 #include "lib/rules.h"
 #include "lib/stamp.h"
 
@@ -45,14 +46,14 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "+he:l:p:x:")) != -1) {
 		switch (ch) {
 		case 'e':
-			expire = (unsigned int)log_number("-e", optarg, 1,
+			expire = (unsigned int)stage_number("-e", optarg, 1,
 			    STAMP_EXPIRE_MAX);
 			break;
 		case 'h':
 			puts(USAGE);
 			return 0;
 		case 'l':
-			log_option("relaygate", optarg);
+			stage_logopt("relaygate", optarg);
 			break;
 		case 'p':
 			popdir = optarg;
@@ -61,25 +62,24 @@ main(int argc, char *argv[])
 			rules = optarg;
 			break;
 		default:
-			log_fatal(100, "%s", USAGE);
+			stage_usage(USAGE);
 		}
 	}
 	argv += optind;
 	if (argv[0] == NULL)
-		log_fatal(100, "%s", USAGE);
+		stage_usage(USAGE);
 
 	if (client_get(&c) == -1)
-		log_fatal(111, "fatal: no client address: fd 0 is not a TCP "
+		log_fatal(111, "no client address: fd 0 is not a TCP "
 		    "socket and TCPREMOTEIP is unset or invalid");
 	/* from the socket, or an IPv4-mapped TCPREMOTEIP made plain */
 	if ((c.from_socket || client_env_stale(&c)) && client_setenv(&c) == -1)
-		log_fatal(111, "fatal: unable to set environment: %s",
-		    strerror(errno));
+		log_fatalsys(111, "unable to set environment");
 
 	if (rules != NULL) {
 		if (rules_open(&db, rules) == -1)
 			log_fatal(errno == ENOENT ? 100 : 111,
-			    "fatal: unable to open %s: %s", rules,
+			    "unable to open %s: %s", rules,
 			    errno == EPROTO ? "not a relaygate-rules database" :
 			    strerror(errno));
 		dbp = &db;
@@ -90,7 +90,7 @@ main(int argc, char *argv[])
 	else
 		strlcpy(local, "unknown", sizeof(local));
 	if (gate_decide(dbp, popdir, expire, time(NULL), &c.remote, &r) == -1)
-		log_fatal(111, "%s -> %s: fatal: %s is corrupt", remote, local,
+		log_fatal(111, "%s -> %s: %s is corrupt", remote, local,
 		    rules);
 	gate_why(&r, why, sizeof(why));
 	log_line("%s -> %s: %s (%s)", remote, local, gate_word(r.decision),
@@ -98,8 +98,7 @@ main(int argc, char *argv[])
 	if (r.decision == GATE_DENY)
 		_exit(100);
 	if (gate_apply(&r) == -1)
-		log_fatal(111, "fatal: unable to set environment: %s",
-		    strerror(errno));
+		log_fatalsys(111, "unable to set environment");
 
-	log_exec(argv);
+	stage_exec(argv);
 }

@@ -55,38 +55,6 @@ log_mode_parse(const char *s)
 	return -1;
 }
 
-/* -l syslog|stderr, as every program takes it. */
-void
-log_option(const char *prog, const char *arg)
-{
-	int	mode;
-
-	if ((mode = log_mode_parse(arg)) == -1)
-		log_fatal(100, "fatal: -l %s: want syslog or stderr", arg);
-	log_init(prog, mode);
-}
-
-/* A numeric option or setting in [lo, hi], or a usage error (100). */
-long long
-log_number(const char *what, const char *arg, long long lo, long long hi)
-{
-	const char	*errstr;
-	long long	 v = strtonum(arg, lo, hi, &errstr);
-
-	if (errstr != NULL)
-		log_fatal(100, "fatal: %s %s: %s", what, arg, errstr);
-	return v;
-}
-
-/* The end of every chain stage: become the next program, or say why not. */
-void
-log_exec(char **argv)
-{
-	execvp(argv[0], argv);
-	log_fatal(errno == ENOENT ? 127 : 126, "fatal: unable to run %s: %s",
-	    argv[0], strerror(errno));
-}
-
 /*
  * The one sanitiser for untrusted text.  Copies at most dstlen-1 bytes
  * of src: printable ASCII as it is, well-formed UTF-8 for characters
@@ -179,6 +147,27 @@ log_emit(int pri, const char *fmt, va_list ap)
 		;
 }
 
+/* A usage text of ours, lines as written (see stage_usage). */
+void
+log_usage(const char *text)
+{
+	char		 line[LOG_LINEMAX];
+	const char	*p, *nl;
+
+	if (log_to != LOG_TO_SYSLOG) {
+		(void)!write(2, text, strlen(text));
+		(void)!write(2, "\n", 1);
+		return;
+	}
+	for (p = text; *p; p = *nl ? nl + 1 : nl) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		log_sanitise(line, sizeof(line), p, (size_t)(nl - p));
+		syslog(LOG_ERR, "pid %ld: %s", (long)getpid(), line);
+	}
+}
+
 void
 log_line(const char *fmt, ...)
 {
@@ -189,13 +178,30 @@ log_line(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* "fatal: " and the line, then exit with code. */
 void
 log_fatal(int code, const char *fmt, ...)
 {
+	char	f[LOG_LINEMAX];
+	va_list	ap;
+
+	snprintf(f, sizeof(f), "fatal: %s", fmt);
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, f, ap);
+	va_end(ap);
+	_exit(code);
+}
+
+/* As log_fatal, with ": " and strerror(errno) after the line. */
+void
+log_fatalsys(int code, const char *fmt, ...)
+{
+	char	msg[LOG_LINEMAX];
+	int	saved = errno;
 	va_list	ap;
 
 	va_start(ap, fmt);
-	log_emit(LOG_ERR, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	_exit(code);
+	log_fatal(code, "%s: %s", msg, strerror(saved));
 }

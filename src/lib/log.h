@@ -1,4 +1,4 @@
-/* log.h: one line per decision, to syslog or stderr */
+/* log.h: one line per decision, to syslog or stderr; "fatal: " lines */
 #ifndef RG_LOG_H
 #define RG_LOG_H
 
@@ -11,12 +11,12 @@
 void	log_init(const char *, int);
 void	log_connect(void);
 int	log_mode_parse(const char *);
-void	log_option(const char *, const char *);
-long long log_number(const char *, const char *, long long, long long);
-void	log_exec(char **) __attribute__((noreturn));
+void	log_usage(const char *);
 void	log_line(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_fatal(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	log_fatalsys(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 size_t	log_sanitise(char *, size_t, const char *, size_t);
 

@@ -183,3 +183,13 @@ RULES
 	[[ "$output" == *$'RELAYCLIENT=\n'* ]]
 	rm -rf "$P"
 }
+
+@test "a usage error prints the usage as written, every line, and exits 100" {
+	run -100 "$RG_BIN/poplock"
+	[ "${lines[0]}" = "usage: poplock -p dir [-l syslog|stderr] prog [args ...]" ]
+	[ "${lines[1]}" = "       poplock -p dir [-e seconds] -c" ]
+	# a fatal line says "fatal:" once, and the reason after the colon
+	run -127 env TCPREMOTEIP=192.0.2.1 "$RG_BIN/relaygate" -l stderr /nonexistent/prog
+	[[ "$output" == *"relaygate: pid "*": fatal: unable to run /nonexistent/prog: No such file or directory"* ]]
+	[[ "$output" != *"fatal: fatal:"* ]]
+}
