@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "dnsbl.h"
+#include "log.h"
 
 static const char hexdigit[] = "0123456789abcdef";
 
@@ -218,17 +219,6 @@ dnsbl_decide(const struct dnsbl_src *s, int n, struct dnsbl_decision *d)
 size_t
 dnsbl_sanitise(char *dst, size_t n, const char *src, size_t len)
 {
-	size_t	i;
-
-	if (n == 0)
-		return 0;
-	if (len > DNSBL_TEXTMAX)
-		len = DNSBL_TEXTMAX;
-	for (i = 0; i < len && i + 1 < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (c < 32 || c > 126) ? '?' : (char)c;
-	}
-	dst[i] = '\0';
-	return i;
+	return log_clean(dst, n, src, len > DNSBL_TEXTMAX ? DNSBL_TEXTMAX :
+	    len, LOG_ASCII);
 }

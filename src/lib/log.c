@@ -62,10 +62,14 @@ log_mode_parse(const char *s)
  * DEL, the C1 controls (U+0080-U+009F, whether raw bytes or encoded, such
  * as the 8-bit CSI a terminal obeys), and bytes that are not UTF-8; an
  * encoded character that is not allowed is one '?'.
+ * With LOG_ASCII, for text that goes into an SMTP reply or an AUTH user
+ * name (7-bit by RFC 5321), every byte outside printable ASCII is one '?',
+ * as rblsmtpd does it.
  * Returns the length written.
  */
 size_t
-log_sanitise(char *dst, size_t dstlen, const char *src, size_t srclen)
+log_clean(char *dst, size_t dstlen, const char *src, size_t srclen,
+    int flags)
 {
 	const unsigned char	*s = (const unsigned char *)src;
 	size_t			 i = 0, k = 0, n, j;
@@ -76,6 +80,11 @@ log_sanitise(char *dst, size_t dstlen, const char *src, size_t srclen)
 	while (i < srclen && k + 1 < dstlen) {
 		if (s[i] >= 0x20 && s[i] < 0x7f) {
 			dst[k++] = (char)s[i++];
+			continue;
+		}
+		if (flags & LOG_ASCII) {
+			dst[k++] = '?';
+			i++;
 			continue;
 		}
 		/* the length and first bits of a UTF-8 sequence */
@@ -117,6 +126,13 @@ log_sanitise(char *dst, size_t dstlen, const char *src, size_t srclen)
 	}
 	dst[k] = '\0';
 	return k;
+}
+
+/* Text for a log line or a terminal: log_clean without LOG_ASCII. */
+size_t
+log_sanitise(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	return log_clean(dst, dstlen, src, srclen, 0);
 }
 
 static void

@@ -18,6 +18,9 @@ void	log_fatal(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 void	log_fatalsys(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
+#define LOG_ASCII	1	/* log_clean: printable ASCII only */
+
+size_t	log_clean(char *, size_t, const char *, size_t, int);
 size_t	log_sanitise(char *, size_t, const char *, size_t);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "smtp.h"
 
 static int
@@ -196,10 +197,5 @@ smtp_auth_user(enum smtp_mech mech, int step, const char *b64, size_t len,
 	default:
 		return 0;
 	}
-	if (ulen >= n)
-		ulen = n - 1;
-	for (i = 0; i < ulen; i++)
-		user[i] = (u[i] < 0x20 || u[i] >= 0x7f) ? '?' : (char)u[i];
-	user[ulen] = '\0';
-	return ulen > 0;
+	return log_clean(user, n, (const char *)u, ulen, LOG_ASCII) > 0;
 }

@@ -41,6 +41,20 @@ test_c1_controls_go_raw_or_encoded(void **state)
 	assert_string_equal(S("\xc2\x85"), "?");
 }
 
+/* SMTP replies and AUTH user names: printable ASCII, byte for byte '?' */
+static void
+test_ascii_mode_for_protocol_text(void **state)
+{
+	char	out[64];
+
+	log_clean(out, sizeof(out), "caf\xc3\xa9 \x9b" "2J\r\n\x7f", 12,
+	    LOG_ASCII);
+	assert_string_equal(out, "caf?? ?2J???");
+	/* the same cap and rule for a DNS list's text and a user name */
+	log_clean(out, 4, "abcdef", 6, LOG_ASCII);
+	assert_string_equal(out, "abc");
+}
+
 static void
 test_utf8_text_stays(void **state)
 {
@@ -80,6 +94,7 @@ main(void)
 		cmocka_unit_test(test_c0_controls_and_del_go),
 		cmocka_unit_test(test_c1_controls_go_raw_or_encoded),
 		cmocka_unit_test(test_utf8_text_stays),
+		cmocka_unit_test(test_ascii_mode_for_protocol_text),
 		cmocka_unit_test(test_malformed_utf8_goes_byte_by_byte),
 		cmocka_unit_test(test_never_past_the_buffer),
 	};
