@@ -39,3 +39,23 @@ load lib
 	listed=$(make -s scripts | tr ' ' '\n' | sort)
 	[ "$found" = "$listed" ] || { diff <(echo "$found") <(echo "$listed"); false; }
 }
+
+# The README's synopsis of each program (its lines before the indented
+# text) names every option its man page's SYNOPSIS does.
+@test "the README's synopses carry every option of the man pages' SYNOPSIS" {
+	cd "$TOP"
+	for m in src/*.8; do
+		p=$(basename "$m" .8)
+		syn=$(awk -v p="$p" '
+		    $1 == p { on = 1 }
+		    on && /^ +\[/ { print; next }
+		    on && /^    / { on = 0 }
+		    on { print }' README)
+		[ -n "$syn" ] || { echo "$p: no synopsis in README"; false; }
+		for f in $(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$m" |
+		    grep -o 'Fl [A-Za-z0-9]*' | cut -c4- | grep -o .); do
+			grep -q -- "-[A-Za-z0-9]*$f" <<< "$syn" ||
+			    { echo "$p: -$f is not in the README's synopsis"; false; }
+		done
+	done
+}
