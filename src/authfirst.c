@@ -33,6 +33,40 @@
     "[-t seconds] [-u user] [-r dir] [-l syslog|stderr] prog [args ...]"
 
 #define DROP_USER	"nobody"
+#define PUMP_PIPESZ	(256 * 1024)
+#define PUMP_MAX	(1024 * 1024)	/* bytes a splice may move */
+
+/*
+ * Once a session only copies and no TLS is in the way, bytes go socket to
+ * pipe and pipe to socket with splice(2): nothing through our memory, no
+ * partial writes to shuffle, a wakeup per pipe-full.  full: the last
+ * splice found no room on the far side, so wait for that, not for input.
+ */
+struct pump {
+	int	full;
+};
+
+/* One splice; what happened, for the loop to act on. */
+enum pumped { P_MOVED, P_EOF, P_FULL, P_UNSUPPORTED, P_ERROR };
+
+static enum pumped
+pump(int from, int to, unsigned long long *count)
+{
+	ssize_t	r = splice(from, NULL, to, NULL, PUMP_MAX,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+
+	if (r > 0) {
+		*count += (unsigned long long)r;
+		return P_MOVED;
+	}
+	if (r == 0)
+		return P_EOF;
+	if (errno == EAGAIN || errno == EINTR)
+		return P_FULL;
+	if (errno == EINVAL || errno == ENOSYS)
+		return P_UNSUPPORTED;
+	return P_ERROR;
+}
 
 static struct session	 S;
 static struct tls	*tlsctx, *cctx;
@@ -180,6 +214,10 @@ backend_prepare(struct backend *b, char **argv)
 	close(fb[1]);
 	close(go[0]);
 	close(er[1]);
+	/* room for a run of a message between wakeups; while root, whose
+	 * pipes no per-user quota shrinks (failure only costs speed) */
+	(void)fcntl(tb[1], F_SETPIPE_SZ, PUMP_PIPESZ);
+	(void)fcntl(fb[0], F_SETPIPE_SZ, PUMP_PIPESZ);
 	b->to = tb[1];
 	b->from = fb[0];
 	b->go = go[1];
@@ -297,7 +335,8 @@ main(int argc, char *argv[])
 	int		 ch, always = 0, implicit = 0, status, gated;
 	int		 client_eof = 0, backend_eof = 0, client_gone = 0;
 	int		 rwant = POLLIN, wwant = POLLOUT, tobclosed = 0;
-	int		 tls_more = 0;
+	int		 tls_more = 0, nosplice = 0;
+	struct pump	 c2b = { 0 }, b2c = { 0 };
 	time_t		 idle;
 	struct backend	 be;
 
@@ -395,8 +434,9 @@ main(int argc, char *argv[])
 
 	idle = time(NULL);
 	for (;;) {
-		struct pollfd	p[4];
+		struct pollfd	p[6];
 		int		np = 0, ic = -1, oc = -1, ib = -1, ob = -1, wait;
+		int		pc = -1, pb = -1, sc, sb;
 		ssize_t		r;
 
 		if (session_step(&S) == -1)
@@ -424,8 +464,25 @@ main(int argc, char *argv[])
 		if (client_gone)
 			break;
 
+		/* only copying, nothing buffered that must go first: splice */
+		sc = S.relay && !S.in_tls && !nosplice && !client_eof &&
+		    !tobclosed && S.from_client.len == 0 &&
+		    S.to_backend.len == 0;
+		sb = S.relay && !S.in_tls && !nosplice && !backend_eof &&
+		    !client_gone && S.qlen == 0 && S.from_backend.len == 0 &&
+		    S.to_client.len == 0;
+		if (sc) {
+			p[np] = c2b.full ? (struct pollfd){ be.to, POLLOUT, 0 } :
+			    (struct pollfd){ 0, POLLIN, 0 };
+			pc = np++;
+		}
+		if (sb) {
+			p[np] = b2c.full ? (struct pollfd){ 1, POLLOUT, 0 } :
+			    (struct pollfd){ be.from, POLLIN, 0 };
+			pb = np++;
+		}
 		/* in relay mode, straight to the backend once drained */
-		if (!client_eof && !S.want_handshake && (S.relay ?
+		if (!sc && !client_eof && !S.want_handshake && (S.relay ?
 		    S.from_client.len == 0 && S.to_backend.len <
 		    sizeof(S.to_backend.d) : S.from_client.len <
 		    sizeof(S.from_client.d))) {
@@ -442,7 +499,7 @@ main(int argc, char *argv[])
 			p[np] = (struct pollfd){ be.to, POLLOUT, 0 };
 			ob = np++;
 		}
-		if (!backend_eof && S.from_backend.len <
+		if (!sb && !backend_eof && S.from_backend.len <
 		    sizeof(S.from_backend.d) && (S.relay ||
 		    S.to_client.len < sizeof(S.to_client.d) / 2)) {
 			p[np] = (struct pollfd){ be.from, POLLIN, 0 };
@@ -463,6 +520,51 @@ main(int argc, char *argv[])
 			log_fatalsys(111, "poll");
 		}
 		tls_more = 0;
+		if (pc >= 0 && p[pc].revents && c2b.full)
+			c2b.full = 0;
+		else if (pc >= 0 && p[pc].revents) {
+			switch (pump(0, be.to, &bytes_in)) {
+			case P_MOVED:
+				idle = time(NULL);
+				break;
+			case P_EOF:
+				client_eof = 1;
+				break;
+			case P_FULL:
+				c2b.full = 1;
+				break;
+			case P_UNSUPPORTED:
+				nosplice = 1;
+				break;
+			case P_ERROR:	/* EPIPE: the backend is gone */
+				if (errno == EPIPE)
+					backend_eof = 1;
+				else
+					client_eof = 1;
+				break;
+			}
+		}
+		if (pb >= 0 && p[pb].revents && b2c.full)
+			b2c.full = 0;
+		else if (pb >= 0 && p[pb].revents) {
+			switch (pump(be.from, 1, &bytes_out)) {
+			case P_MOVED:
+				break;
+			case P_EOF:
+				backend_eof = 1;
+				session_backend_eof(&S);
+				break;
+			case P_FULL:
+				b2c.full = 1;
+				break;
+			case P_UNSUPPORTED:
+				nosplice = 1;
+				break;
+			case P_ERROR:	/* the client is gone */
+				client_eof = client_gone = 1;
+				break;
+			}
+		}
 		if (ic >= 0 && (p[ic].revents || S.in_tls)) {
 			struct sbuf *b = S.relay && S.from_client.len == 0 ?
 			    &S.to_backend : &S.from_client;
