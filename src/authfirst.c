@@ -322,10 +322,234 @@ reap(pid_t pid)
 	return status;
 }
 
+/*
+ * The session, until one side is done: the client on fds 0 and 1 (through
+ * libtls once it is on), the backend on its pipes.  Each turn lets the
+ * session handle what it can, then waits for what it needs next.
+ */
+static void
+relay(struct backend *be, unsigned int timeout, unsigned long long *in,
+    unsigned long long *out)
+{
+	int		 client_eof = 0, backend_eof = 0, client_gone = 0;
+	int		 rwant = POLLIN, wwant = POLLOUT, tobclosed = 0;
+	int		 tls_more = 0, nosplice = 0;
+	struct pump	 c2b = { 0 }, b2c = { 0 };
+	time_t		 idle;
+
+	idle = time(NULL);
+	for (;;) {
+		struct pollfd	p[6];
+		int		np = 0, ic = -1, oc = -1, ib = -1, ob = -1, wait;
+		int		pc = -1, pb = -1, sc, sb;
+		ssize_t		r;
+
+		if (session_step(&S) == -1)
+			log_fatal(111, "more than %d replies outstanding",
+			    SESSION_SLOTS);
+		if (S.want_handshake && S.qlen == 0 && S.to_client.len == 0) {
+			S.want_handshake = 0;
+			if (handshake(timeout) == -1) {
+				S.ending = "tls handshake failed";
+				break;
+			}
+			session_step(&S);
+		}
+		if (client_eof)
+			session_client_eof(&S);
+		if (client_eof && !tobclosed && S.to_backend.len == 0 &&
+		    S.from_client.len == 0) {
+			close(be->to);	/* the backend reads EOF and ends */
+			tobclosed = 1;
+		}
+		/* a client that only half-closed still reads the replies */
+		if (backend_eof && S.to_client.len == 0 &&
+		    (S.from_backend.len == 0 || S.qlen == 0))
+			break;
+		if (client_gone)
+			break;
+
+		/* only copying, nothing buffered that must go first: splice */
+		sc = S.relay && !S.in_tls && !nosplice && !client_eof &&
+		    !tobclosed && S.from_client.len == 0 &&
+		    S.to_backend.len == 0;
+		sb = S.relay && !S.in_tls && !nosplice && !backend_eof &&
+		    !client_gone && S.qlen == 0 && S.from_backend.len == 0 &&
+		    S.to_client.len == 0;
+		if (sc) {
+			p[np] = c2b.full ? (struct pollfd){ be->to, POLLOUT, 0 } :
+			    (struct pollfd){ 0, POLLIN, 0 };
+			pc = np++;
+		}
+		if (sb) {
+			p[np] = b2c.full ? (struct pollfd){ 1, POLLOUT, 0 } :
+			    (struct pollfd){ be->from, POLLIN, 0 };
+			pb = np++;
+		}
+		/* in relay mode, straight to the backend once drained */
+		if (!sc && !client_eof && !S.want_handshake && (S.relay ?
+		    S.from_client.len == 0 && S.to_backend.len <
+		    sizeof(S.to_backend.d) : S.from_client.len <
+		    sizeof(S.from_client.d))) {
+			p[np] = (struct pollfd){ rwant == POLLOUT ? 1 : 0,
+			    (short)rwant, 0 };
+			ic = np++;
+		}
+		if (S.to_client.len > 0) {
+			p[np] = (struct pollfd){ wwant == POLLIN ? 0 : 1,
+			    (short)wwant, 0 };
+			oc = np++;
+		}
+		if (S.to_backend.len > 0 && !tobclosed) {
+			p[np] = (struct pollfd){ be->to, POLLOUT, 0 };
+			ob = np++;
+		}
+		if (!sb && !backend_eof && S.from_backend.len <
+		    sizeof(S.from_backend.d) && (S.relay ||
+		    S.to_client.len < sizeof(S.to_client.d) / 2)) {
+			p[np] = (struct pollfd){ be->from, POLLIN, 0 };
+			ib = np++;
+		}
+		wait = (int)(idle + (time_t)timeout - time(NULL));
+		if (wait <= 0) {
+			if (!S.relay && !S.in_tls)
+				(void)!write(1, "421 4.4.2 Idle timeout\r\n",
+				    24);
+			S.ending = "timeout";
+			break;
+		}
+		/* libtls may hold decrypted bytes the socket no longer shows */
+		if (poll(p, (nfds_t)np, tls_more ? 0 : wait * 1000) == -1) {
+			if (errno == EINTR)
+				continue;
+			log_fatalsys(111, "poll");
+		}
+		tls_more = 0;
+		if (pc >= 0 && p[pc].revents && c2b.full)
+			c2b.full = 0;
+		else if (pc >= 0 && p[pc].revents) {
+			switch (pump(0, be->to, in)) {
+			case P_MOVED:
+				idle = time(NULL);
+				break;
+			case P_EOF:
+				client_eof = 1;
+				break;
+			case P_FULL:
+				c2b.full = 1;
+				break;
+			case P_UNSUPPORTED:
+				nosplice = 1;
+				break;
+			case P_ERROR:	/* EPIPE: the backend is gone */
+				if (errno == EPIPE)
+					backend_eof = 1;
+				else
+					client_eof = 1;
+				break;
+			}
+		}
+		if (pb >= 0 && p[pb].revents && b2c.full)
+			b2c.full = 0;
+		else if (pb >= 0 && p[pb].revents) {
+			switch (pump(be->from, 1, out)) {
+			case P_MOVED:
+				break;
+			case P_EOF:
+				backend_eof = 1;
+				session_backend_eof(&S);
+				break;
+			case P_FULL:
+				b2c.full = 1;
+				break;
+			case P_UNSUPPORTED:
+				nosplice = 1;
+				break;
+			case P_ERROR:	/* the client is gone */
+				client_eof = client_gone = 1;
+				break;
+			}
+		}
+		if (ic >= 0 && (p[ic].revents || S.in_tls)) {
+			struct sbuf *b = S.relay && S.from_client.len == 0 ?
+			    &S.to_backend : &S.from_client;
+			size_t want = sizeof(b->d) - b->len;
+
+			r = client_read(b->d + b->len, want, &rwant);
+			tls_more = S.in_tls && r > 0 && (size_t)r == want;
+			if (r > 0) {
+				b->len += (size_t)r;
+				*in += (unsigned long long)r;
+				idle = time(NULL);
+			} else if (r == 0 || r == -1)
+				client_eof = 1;
+		}
+		if (oc >= 0 && p[oc].revents) {
+			r = client_write(S.to_client.d, S.to_client.len,
+			    &wwant);
+			if (r > 0) {
+				*out += (unsigned long long)r;
+				session_take(&S.to_client, (size_t)r);
+			} else if (r == -1 || r == 0) {
+				client_eof = client_gone = 1;
+				S.to_client.len = 0;
+			}
+		}
+		if (ob >= 0 && p[ob].revents) {
+			r = write(be->to, S.to_backend.d, S.to_backend.len);
+			if (r > 0)
+				session_take(&S.to_backend, (size_t)r);
+			else if (r == -1 && errno != EAGAIN && errno != EINTR) {
+				S.to_backend.len = 0;	/* the backend is gone */
+				backend_eof = 1;
+			}
+		}
+		if (ib >= 0 && p[ib].revents) {
+			r = read(be->from, S.from_backend.d + S.from_backend.len,
+			    sizeof(S.from_backend.d) - S.from_backend.len);
+			if (r > 0)
+				S.from_backend.len += (size_t)r;
+			else if (r == 0 || (r == -1 && errno != EAGAIN &&
+			    errno != EINTR)) {
+				backend_eof = 1;
+				session_backend_eof(&S);
+			}
+		}
+	}
+	if (S.in_tls) {
+		tls_close(cctx);
+		tls_free(cctx);
+	}
+	if (!tobclosed)
+		close(be->to);
+	close(be->from);
+}
+
+/*
+ * The reply to MAIL before AUTH: the listing's text, sanitised into clean
+ * (451 for a temporary listing, else 553), or 530 when no list named the
+ * client (-m always).
+ */
+static void
+refusal_text(const char *listed, char *clean, char *refusal, size_t n)
+{
+	const char	*code = getenv("RBLLISTED_CODE");
+
+	clean[0] = '\0';
+	if (listed == NULL) {
+		strlcpy(refusal, "530 5.7.0 Authentication required\r\n", n);
+		return;
+	}
+	dnsbl_sanitise(clean, DNSBL_TEXTMAX + 1, listed, strlen(listed));
+	snprintf(refusal, n, "%s %s; authenticate first\r\n",
+	    code && strcmp(code, "451") == 0 ? "451 4.7.1" : "553 5.7.1",
+	    clean);
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char	*cert = NULL, *key = NULL, *listed, *code;
+	const char	*cert = NULL, *key = NULL, *listed;
 	const char	*ip = getenv("TCPREMOTEIP"), *user = DROP_USER;
 	const char	*rootdir = NULL;
 	char		 clean[DNSBL_TEXTMAX + 1], refusal[DNSBL_TEXTMAX + 64];
@@ -333,11 +557,6 @@ main(int argc, char *argv[])
 	unsigned int	 timeout = 1200;
 	unsigned long long bytes_in = 0, bytes_out = 0;
 	int		 ch, always = 0, implicit = 0, status, gated;
-	int		 client_eof = 0, backend_eof = 0, client_gone = 0;
-	int		 rwant = POLLIN, wwant = POLLOUT, tobclosed = 0;
-	int		 tls_more = 0, nosplice = 0;
-	struct pump	 c2b = { 0 }, b2c = { 0 };
-	time_t		 idle;
 	struct backend	 be;
 
 	log_init("authfirst", LOG_TO_AUTO);
@@ -390,17 +609,7 @@ main(int argc, char *argv[])
 	gated = getenv("RELAYCLIENT") == NULL && (always || listed != NULL);
 	if (!gated && !implicit)
 		stage_exec(argv);
-	if (always && listed == NULL)
-		strlcpy(refusal, "530 5.7.0 Authentication required\r\n",
-		    sizeof(refusal));
-	else {
-		code = getenv("RBLLISTED_CODE");
-		dnsbl_sanitise(clean, sizeof(clean), listed ? listed : "",
-		    listed ? strlen(listed) : 0);
-		snprintf(refusal, sizeof(refusal), "%s %s; authenticate "
-		    "first\r\n", code && strcmp(code, "451") == 0 ?
-		    "451 4.7.1" : "553 5.7.1", clean);
-	}
+	refusal_text(listed, clean, refusal, sizeof(refusal));
 	if (cert != NULL)
 		tls_setup(cert, key);
 	session_init(&S, gated, have_cert, refusal);
@@ -432,192 +641,7 @@ main(int argc, char *argv[])
 	nonblock(be.to);
 	nonblock(be.from);
 
-	idle = time(NULL);
-	for (;;) {
-		struct pollfd	p[6];
-		int		np = 0, ic = -1, oc = -1, ib = -1, ob = -1, wait;
-		int		pc = -1, pb = -1, sc, sb;
-		ssize_t		r;
-
-		if (session_step(&S) == -1)
-			log_fatal(111, "more than %d replies outstanding",
-			    SESSION_SLOTS);
-		if (S.want_handshake && S.qlen == 0 && S.to_client.len == 0) {
-			S.want_handshake = 0;
-			if (handshake(timeout) == -1) {
-				S.ending = "tls handshake failed";
-				break;
-			}
-			session_step(&S);
-		}
-		if (client_eof)
-			session_client_eof(&S);
-		if (client_eof && !tobclosed && S.to_backend.len == 0 &&
-		    S.from_client.len == 0) {
-			close(be.to);	/* the backend reads EOF and ends */
-			tobclosed = 1;
-		}
-		/* a client that only half-closed still reads the replies */
-		if (backend_eof && S.to_client.len == 0 &&
-		    (S.from_backend.len == 0 || S.qlen == 0))
-			break;
-		if (client_gone)
-			break;
-
-		/* only copying, nothing buffered that must go first: splice */
-		sc = S.relay && !S.in_tls && !nosplice && !client_eof &&
-		    !tobclosed && S.from_client.len == 0 &&
-		    S.to_backend.len == 0;
-		sb = S.relay && !S.in_tls && !nosplice && !backend_eof &&
-		    !client_gone && S.qlen == 0 && S.from_backend.len == 0 &&
-		    S.to_client.len == 0;
-		if (sc) {
-			p[np] = c2b.full ? (struct pollfd){ be.to, POLLOUT, 0 } :
-			    (struct pollfd){ 0, POLLIN, 0 };
-			pc = np++;
-		}
-		if (sb) {
-			p[np] = b2c.full ? (struct pollfd){ 1, POLLOUT, 0 } :
-			    (struct pollfd){ be.from, POLLIN, 0 };
-			pb = np++;
-		}
-		/* in relay mode, straight to the backend once drained */
-		if (!sc && !client_eof && !S.want_handshake && (S.relay ?
-		    S.from_client.len == 0 && S.to_backend.len <
-		    sizeof(S.to_backend.d) : S.from_client.len <
-		    sizeof(S.from_client.d))) {
-			p[np] = (struct pollfd){ rwant == POLLOUT ? 1 : 0,
-			    (short)rwant, 0 };
-			ic = np++;
-		}
-		if (S.to_client.len > 0) {
-			p[np] = (struct pollfd){ wwant == POLLIN ? 0 : 1,
-			    (short)wwant, 0 };
-			oc = np++;
-		}
-		if (S.to_backend.len > 0 && !tobclosed) {
-			p[np] = (struct pollfd){ be.to, POLLOUT, 0 };
-			ob = np++;
-		}
-		if (!sb && !backend_eof && S.from_backend.len <
-		    sizeof(S.from_backend.d) && (S.relay ||
-		    S.to_client.len < sizeof(S.to_client.d) / 2)) {
-			p[np] = (struct pollfd){ be.from, POLLIN, 0 };
-			ib = np++;
-		}
-		wait = (int)(idle + (time_t)timeout - time(NULL));
-		if (wait <= 0) {
-			if (!S.relay && !S.in_tls)
-				(void)!write(1, "421 4.4.2 Idle timeout\r\n",
-				    24);
-			S.ending = "timeout";
-			break;
-		}
-		/* libtls may hold decrypted bytes the socket no longer shows */
-		if (poll(p, (nfds_t)np, tls_more ? 0 : wait * 1000) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_fatalsys(111, "poll");
-		}
-		tls_more = 0;
-		if (pc >= 0 && p[pc].revents && c2b.full)
-			c2b.full = 0;
-		else if (pc >= 0 && p[pc].revents) {
-			switch (pump(0, be.to, &bytes_in)) {
-			case P_MOVED:
-				idle = time(NULL);
-				break;
-			case P_EOF:
-				client_eof = 1;
-				break;
-			case P_FULL:
-				c2b.full = 1;
-				break;
-			case P_UNSUPPORTED:
-				nosplice = 1;
-				break;
-			case P_ERROR:	/* EPIPE: the backend is gone */
-				if (errno == EPIPE)
-					backend_eof = 1;
-				else
-					client_eof = 1;
-				break;
-			}
-		}
-		if (pb >= 0 && p[pb].revents && b2c.full)
-			b2c.full = 0;
-		else if (pb >= 0 && p[pb].revents) {
-			switch (pump(be.from, 1, &bytes_out)) {
-			case P_MOVED:
-				break;
-			case P_EOF:
-				backend_eof = 1;
-				session_backend_eof(&S);
-				break;
-			case P_FULL:
-				b2c.full = 1;
-				break;
-			case P_UNSUPPORTED:
-				nosplice = 1;
-				break;
-			case P_ERROR:	/* the client is gone */
-				client_eof = client_gone = 1;
-				break;
-			}
-		}
-		if (ic >= 0 && (p[ic].revents || S.in_tls)) {
-			struct sbuf *b = S.relay && S.from_client.len == 0 ?
-			    &S.to_backend : &S.from_client;
-			size_t want = sizeof(b->d) - b->len;
-
-			r = client_read(b->d + b->len, want, &rwant);
-			tls_more = S.in_tls && r > 0 && (size_t)r == want;
-			if (r > 0) {
-				b->len += (size_t)r;
-				bytes_in += (unsigned long long)r;
-				idle = time(NULL);
-			} else if (r == 0 || r == -1)
-				client_eof = 1;
-		}
-		if (oc >= 0 && p[oc].revents) {
-			r = client_write(S.to_client.d, S.to_client.len,
-			    &wwant);
-			if (r > 0) {
-				bytes_out += (unsigned long long)r;
-				session_take(&S.to_client, (size_t)r);
-			} else if (r == -1 || r == 0) {
-				client_eof = client_gone = 1;
-				S.to_client.len = 0;
-			}
-		}
-		if (ob >= 0 && p[ob].revents) {
-			r = write(be.to, S.to_backend.d, S.to_backend.len);
-			if (r > 0)
-				session_take(&S.to_backend, (size_t)r);
-			else if (r == -1 && errno != EAGAIN && errno != EINTR) {
-				S.to_backend.len = 0;	/* the backend is gone */
-				backend_eof = 1;
-			}
-		}
-		if (ib >= 0 && p[ib].revents) {
-			r = read(be.from, S.from_backend.d + S.from_backend.len,
-			    sizeof(S.from_backend.d) - S.from_backend.len);
-			if (r > 0)
-				S.from_backend.len += (size_t)r;
-			else if (r == 0 || (r == -1 && errno != EAGAIN &&
-			    errno != EINTR)) {
-				backend_eof = 1;
-				session_backend_eof(&S);
-			}
-		}
-	}
-	if (S.in_tls) {
-		tls_close(cctx);
-		tls_free(cctx);
-	}
-	if (!tobclosed)
-		close(be.to);
-	close(be.from);
+	relay(&be, timeout, &bytes_in, &bytes_out);
 	status = reap(be.pid);
 	session_summary(&S, ip, listed ? clean : NULL, bytes_in, bytes_out,
 	    line, sizeof(line));
