@@ -241,6 +241,7 @@ echo "221 bye"
 SH
 	chmod 755 "$T/backend"
 	run env TCPREMOTEIP=127.0.0.2 "$RG_BIN/authfirst" -l stderr -m always "$T/backend" <<< "QUIT"
+	[ "$status" -eq 0 ]
 	[[ "$output" == *"220 standin"* ]]
 	[ "$(cat "$T/backend.uid")" = 0 ]
 	nobody=$(id -u nobody)
