@@ -209,3 +209,64 @@ mail_lines() {	# the envelope and a one-line message
 	[ "${lines[1]}" = "Received: from unknown (HELO pc) (identuser@192.0.2.9)" ]
 	[[ "${lines[2]}" == *" with SMTP; "* ]]
 }
+
+# QMAILQUEUE, as netqmail's and notqmail's qmail.c honour it: the queue
+# program gets the message on fd 0, the envelope on fd 1, and its exit
+# code is the reply.
+qq_session() {	# qq_session QMAILQUEUE: one message into a fresh queue; the replies
+	local q=$BATS_TEST_TMPDIR/q
+	rm -rf "$q"
+	"$TOOLS/mkqueue" "$q" < /dev/null 2>/dev/null
+	mapfile -t m < <(mail_lines "")
+	printf '%s\r\n' "EHLO pc" "AUTH PLAIN $(printf '\0alice\0s3cret-Horse' | base64)" \
+	    "${m[@]}" QUIT |
+	    env SMTPAUTH=+cram STANDIN_AUTHSLEEP=0 STANDIN_QUEUE="$q" \
+	    CHECKPW_USERS="$D/users" TCPREMOTEIP=192.0.2.9 QMAILQUEUE="$1" \
+	    "$TOOLS/qmail-smtpd-standin" "$TESTTOOLS/checkpw" true
+}
+
+@test "QMAILQUEUE: the queue program gets message and envelope; its exit code is the reply, as qmail_close() says" {
+	T=$BATS_TEST_TMPDIR
+	run qq_session "$TOOLS/qmail-queue-standin"
+	[[ "$output" == *"250 ok "*" qp "* ]]
+	q=$T/q
+	# qmail-queue's line on top, then qmail-smtpd's; not preprocessed yet
+	f=$(find "$q/mess" -type f)
+	[ -n "$f" ]
+	[[ "$(sed -n 1p "$f")" =~ ^Received:\ \(qmail\ [0-9]+\ invoked\ from\ network\)\;\  ]]
+	[ "$(sed -n 2p "$f")" = "Received: from unknown (HELO pc) (alice@192.0.2.9)" ]
+	[ "$(grep -c '^Received: (qmail' "$f")" -eq 1 ]
+	id=$(basename "$f")
+	[ -e "$q/todo/$id" ]
+	[ "$(tr '\0' '\n' < "$q/intd/$id" | grep -v '^[up]')" = $'Fa@example.org\nTp@example.test' ]
+	# a queue program's refusal, temporary and permanent, and one that is not there
+	for c in "71 451 mail server temporarily rejected message (#4.3.0)" \
+	    "31 554 mail server permanently rejected message (#5.3.0)" \
+	    "53 451 qq write error or disk full (#4.3.0)"; do
+		printf '#!/bin/sh\ncat > /dev/null; cat <&1 > /dev/null 2>&1; exit %s\n' "${c%% *}" > "$T/qq"
+		chmod +x "$T/qq"
+		run qq_session "$T/qq"
+		[[ "$output" == *"${c#* }"* ]]
+	done
+	run qq_session "$T/no-such-qq"
+	[[ "$output" == *"451 unable to exec qq (#4.3.0)"* ]]
+}
+
+@test "qmail-queue stand-in: an envelope that is not one queues nothing (91), an address over 1000 bytes is 11" {
+	T=$BATS_TEST_TMPDIR
+	"$TOOLS/mkqueue" "$T/q" < /dev/null 2>/dev/null
+	before=$(find "$T/q" -type f | wc -l)
+	printf 'Subject: x\n\nbody\n' > "$T/msg"
+	run env STANDIN_QUEUE="$T/q" sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0Xc@d\0\0')
+	[ "$status" -eq 91 ]
+	run env STANDIN_QUEUE="$T/q" sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0Tc@d\0')
+	[ "$status" -eq 91 ]
+	long=$(head -c 1200 /dev/zero | tr '\0' x)
+	run env STANDIN_QUEUE="$T/q" sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0T%s@d\0\0' "$long")
+	[ "$status" -eq 11 ]
+	[ "$(find "$T/q" -type f | wc -l)" -eq "$before" ]
+	# and a good one, invoked by a local user: "invoked by uid N"
+	run env STANDIN_QUEUE="$T/q" STANDIN_QMAILD=daemon sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0Tc@d\0\0')
+	[ "$status" -eq 0 ]
+	grep -q "^Received: (qmail [0-9]* invoked by uid 0); " "$T"/q/mess/*/*
+}

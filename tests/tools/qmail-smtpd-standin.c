@@ -26,6 +26,14 @@
  *   would leave them (recipients in rcpthosts local, others remote);
  *   otherwise one file each: "F" sender, "T" recipient lines, a blank
  *   line, then the message with qmail's Received lines on top.
+ * - QMAILQUEUE set: as netqmail's and notqmail's qmail.c, the message
+ *   goes to that program instead: forked at DATA before 354, the message
+ *   (qmail-smtpd's Received line, then the body) on its fd 0, then the
+ *   envelope on its fd 1 ("F" sender \0, "T" recipient \0 each, \0);
+ *   its exit code becomes the reply qmail_close() gives (0: 250 ok with
+ *   its pid as qp; 71: 451 mail server temporarily rejected message; 31:
+ *   554 ...).  The queue program writes its own "(qmail N invoked ...)"
+ *   line, as qmail-queue does.
  * - $STANDIN_STARTTLS set: EHLO offers STARTTLS (as a TLS-patched qmail
  *   does), which the stand-in then answers 454: it has no TLS.
  * - $STANDIN_PARENT names a file to which the stand-in appends its pid
@@ -465,6 +473,76 @@ safeput(FILE *f, const char *s)
 		    *s : '?', f);
 }
 
+/* qmail.c's qmail_close(): a queue program's exit code as qmail-smtpd's
+ * reply ("D" permanent, "Z" temporary; "" accepted). */
+static const char *
+qq_reply(int wstat)
+{
+	int	code;
+
+	if (!WIFEXITED(wstat))
+		return "Zqq crashed (#4.3.0)";
+	switch ((code = WEXITSTATUS(wstat))) {
+	case 115:
+	case 11: return "Denvelope address too long for qq (#5.1.3)";
+	case 31: return "Dmail server permanently rejected message (#5.3.0)";
+	case 51: return "Zqq out of memory (#4.3.0)";
+	case 52: return "Zqq timeout (#4.3.0)";
+	case 53: return "Zqq write error or disk full (#4.3.0)";
+	case 0: return "";
+	case 54: return "Zqq read error (#4.3.0)";
+	case 55: return "Zqq unable to read configuration (#4.3.0)";
+	case 56: return "Zqq trouble making network connection (#4.3.0)";
+	case 61: return "Zqq trouble in home directory (#4.3.0)";
+	case 62: case 63: case 64: case 65: case 66:
+		return "Zqq trouble creating files in queue (#4.3.0)";
+	case 71: return "Zmail server temporarily rejected message (#4.3.0)";
+	case 72: return "Zconnection to mail server timed out (#4.4.1)";
+	case 73: return "Zconnection to mail server rejected (#4.4.1)";
+	case 74: return "Zcommunication with mail server failed (#4.4.2)";
+	case 91:
+	case 81: return "Zqq internal bug (#4.3.0)";
+	case 120: return "Zunable to exec qq (#4.3.0)";
+	default:
+		return code >= 11 && code <= 40 ?
+		    "Dqq permanent problem (#5.3.0)" :
+		    "Zqq temporary problem (#4.3.0)";
+	}
+}
+
+/* qmail_open(): the queue program, with pipes on its fds 0 and 1. */
+static pid_t
+qq_open(const char *prog, int *fdm, int *fde)
+{
+	int	pim[2], pie[2];
+	pid_t	pid;
+
+	if (pipe(pim) == -1)
+		return -1;
+	if (pipe(pie) == -1) {
+		close(pim[0]);
+		close(pim[1]);
+		return -1;
+	}
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		close(pim[1]);
+		close(pie[1]);
+		if (dup2(pim[0], 0) == -1 || dup2(pie[0], 1) == -1)
+			_exit(120);
+		close(pim[0]);
+		close(pie[0]);
+		execl(prog, prog, (char *)NULL);
+		_exit(120);
+	}
+	close(pim[0]);
+	close(pie[0]);
+	*fdm = pim[1];
+	*fde = pie[1];
+	return pid;
+}
+
 /*
  * qmail-queue's line, then qmail-smtpd's, as they write them: the remote
  * host (TCPREMOTEHOST, else "unknown"), "(HELO helo)" only when it is
@@ -474,7 +552,7 @@ safeput(FILE *f, const char *s)
  * login, SMTP otherwise.
  */
 static void
-received(FILE *f, const char *ip, const char *date)
+received(FILE *f, const char *ip, const char *date, int qq)
 {
 	const char	*host = getenv("TCPREMOTEHOST"), *info, *local;
 
@@ -484,8 +562,10 @@ received(FILE *f, const char *ip, const char *date)
 	if ((local = getenv("TCPLOCALHOST")) == NULL &&
 	    (local = getenv("TCPLOCALIP")) == NULL)
 		local = "unknown";
-	fprintf(f, "Received: (qmail %ld invoked from network); %s\n"
-	    "Received: from ", (long)getpid(), date);
+	if (!qq)	/* a queue program writes its own */
+		fprintf(f, "Received: (qmail %ld invoked from network); %s\n",
+		    (long)getpid(), date);
+	fprintf(f, "Received: from ");
 	safeput(f, host);
 	if (helo[0] != '\0' && strcasecmp(host, helo) != 0) {
 		fputs(" (HELO ", f);
@@ -515,11 +595,13 @@ static void
 data(void)
 {
 	const char	*qdir = getenv("STANDIN_QUEUE"), *ip;
+	const char	*qqprog = getenv("QMAILQUEUE"), *qqx;
 	char		 line[LINEMAX + 2], tmp[1024], path[1024], date[64];
 	char		*qbuf = NULL;
 	size_t		 qlen = 0;
-	FILE		*f = NULL;
-	int		 len, toolong = 0, qmailq;
+	FILE		*f = NULL, *fe;
+	int		 len, toolong = 0, qmailq, fdm, fde, wstat;
+	pid_t		 qqpid = -1;
 	const char	*p;
 
 	if (!seenmail) {
@@ -530,10 +612,21 @@ data(void)
 		out("503 RCPT first (#5.5.1)\r\n");
 		return;
 	}
+	if (qqprog != NULL) {
+		if ((qqpid = qq_open(qqprog, &fdm, &fde)) == -1) {
+			out("451 qqt failure (#4.3.0)\r\n");
+			return;
+		}
+		signal(SIGPIPE, SIG_IGN);
+	}
 	out("354 go ahead\r\n");
 	snprintf(path, sizeof(path), "%s/mess", qdir ? qdir : "");
 	qmailq = qdir != NULL && access(path, F_OK) == 0;
-	if (qmailq) {
+	if (qqpid != -1) {
+		f = fdopen(fdm, "w");
+		qmailq = 0;
+		qdir = NULL;
+	} else if (qmailq) {
 		/* the message goes to a buffer, then into the queue */
 		snprintf(tmp, sizeof(tmp), "%s/pid/standin.%ld", qdir,
 		    (long)getpid());
@@ -548,13 +641,13 @@ data(void)
 	ip = getenv("TCPREMOTEIP");
 	datestr(date, sizeof(date));
 	if (f) {
-		if (!qmailq) {
+		if (!qmailq && qqpid == -1) {
 			fprintf(f, "F%s\n", sender);
 			for (p = rcpts; p < rcpts + rcptslen; p += strlen(p) + 1)
 				fprintf(f, "T%s\n", p);
 			fputc('\n', f);
 		}
-		received(f, ip, date);
+		received(f, ip, date, qqpid != -1);
 	}
 	for (;;) {
 		if ((len = getline_smtp(line, sizeof(line))) == -1)
@@ -567,6 +660,31 @@ data(void)
 			break;
 		if (f)
 			fprintf(f, "%s\n", line[0] == '.' ? line + 1 : line);
+	}
+	if (qqpid != -1) {
+		/* qmail_from, qmail_to, qmail_close */
+		fclose(f);
+		/* a line too long: no envelope, so nothing is queued */
+		if (toolong)
+			close(fde);
+		else if ((fe = fdopen(fde, "w")) != NULL) {
+			fprintf(fe, "F%s%c", sender, 0);
+			for (p = rcpts; p < rcpts + rcptslen; p += strlen(p) + 1)
+				fprintf(fe, "T%s%c", p, 0);
+			fputc(0, fe);
+			fclose(fe);
+		}
+		while (waitpid(qqpid, &wstat, 0) == -1 && errno == EINTR)
+			;
+		qqx = qq_reply(wstat);
+		if (toolong)
+			out("554 line too long (#5.6.0)\r\n");
+		else if (*qqx == '\0')
+			outf("250 ok %ld qp %ld\r\n", (long)time(NULL),
+			    (long)qqpid);
+		else
+			outf("%s %s\r\n", *qqx == 'D' ? "554" : "451", qqx + 1);
+		goto reset;
 	}
 	if (qmailq && f) {
 		fclose(f);
