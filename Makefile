@@ -159,7 +159,8 @@ bench: deps
 	@tests/bench/run
 
 lint:
-	@for m in $(MANS) $(MAN5); do mandoc -Tlint -W warning $$m || exit 1; done
+	@for m in $(MANS) $(MAN5) src/relaygate-install.8; do \
+	    mandoc -Tlint -W warning $$m || exit 1; done
 	@shellcheck -S warning $(SCRIPTS) && \
 	    shellcheck -S warning -s bash tests/e2e/lib.bash
 

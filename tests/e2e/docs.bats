@@ -5,6 +5,7 @@ load lib
 
 @test "every program has a man page that mandoc -Tlint passes" {
 	mandoc -Tlint -W warning "$TOP/src/relaygate-gen.5"
+	mandoc -Tlint -W warning "$TOP/src/relaygate-install.8"
 	for c in "$TOP"/src/*.c; do
 		grep -Eq '^main\(' "$c" || continue
 		[ -f "${c%.c}.8" ]
@@ -47,7 +48,7 @@ load lib
 	for m in src/*.8; do
 		p=$(basename "$m" .8)
 		syn=$(awk -v p="$p" '
-		    $1 == p { on = 1 }
+		    $1 == p || $1 == "bin/" p { on = 1 }
 		    on && /^ +\[/ { print; next }
 		    on && /^    / { on = 0 }
 		    on { print }' README)
