@@ -113,5 +113,8 @@ main(void)
 	if (qwrite(qdir, split ? split : 1, 0, full, hlen + mlen, env + 1, r,
 	    nr, 0, 1, 0) == -1)
 		exit(53);
+	free(full);
+	free(env);
+	free(mess);
 	return 0;
 }
