@@ -1,7 +1,10 @@
 /*
- * Fuzz target: the limits file.  Every line of the input through the line
- * parser; for each accepted line, its name is canonical (canonicalising it
- * again gives it back, it holds no space or control byte) and has a key.
+ * Fuzz target: what sendlimit parses.  Every line of the input through
+ * the limits file's line parser; for each accepted line, its name is
+ * canonical (canonicalising it again gives it back, it holds no space or
+ * control byte) and has a key.  The whole input as the head of a message
+ * from qmail-smtpd: a mailbox found is non-empty and clean, an address is
+ * an address, and a local caller is always its uid.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +12,7 @@
 #include <string.h>
 
 #include "lib/limfile.h"
+#include "lib/sender.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -33,6 +37,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    (unsigned char)l.name[i] >= 0x7f)
 				abort();
 		if (limits_key(l.kind, l.name, key, sizeof(key)) == 0)
+			abort();
+	}
+	{
+		struct sender	snd;
+		struct ip	ip;
+
+		sender_identify((const char *)data, len, 7, 1, &snd);
+		if (snd.kind == SND_MAILBOX) {
+			if (snd.mailbox[0] == '\0')
+				abort();
+			for (i = 0; snd.mailbox[i]; i++)
+				if ((unsigned char)snd.mailbox[i] <= ' ')
+					abort();
+		}
+		if (snd.kind == SND_ADDRESS && ip_parse(&ip, snd.address) != 0)
+			abort();
+		sender_identify((const char *)data, len, 7, 0, &snd);
+		if (snd.kind != SND_USER || snd.uid != 7)
 			abort();
 	}
 	return 0;

@@ -1,0 +1,106 @@
+/*
+ * sender.c: who sends, for the limits, from what cannot be forged.  Why
+ * it is shaped so:
+ *
+ * - Called by qmail-smtpd (the caller's uid is the one that runs it), the
+ *   message's first header is the Received line qmail-smtpd wrote before
+ *   the client's first byte: its account, present only "with ESMTPA" or
+ *   "ESMTPSA", is the login; otherwise the client is its address.  What
+ *   the client says (an ident answer, MAIL's AUTH=, a Received line of its
+ *   own further down) is never an account: qmail-smtpd writes those as
+ *   remote info on a line that says SMTP or ESMTP, and only the first line
+ *   is read.
+ * - Called by anyone else (sendmail, qmail-inject from a web script), the
+ *   sender is the uid the kernel reports, whatever the message says: a
+ *   local user writes every byte of it, a first line that looks like
+ *   qmail-smtpd's included.
+ */
+#include <string.h>
+
+#include "queue.h"
+#include "sender.h"
+
+/* The first header of head[0..len), folded lines joined, into buf. */
+static size_t
+first_header(const char *head, size_t len, char *buf, size_t n)
+{
+	size_t	i, k = 0;
+
+	for (i = 0; i < len && k + 1 < n; i++) {
+		if (head[i] == '\n') {
+			if (i + 1 < len && (head[i + 1] == ' ' ||
+			    head[i + 1] == '\t')) {
+				buf[k++] = '\n';	/* as queue_received takes it */
+				continue;
+			}
+			break;
+		}
+		buf[k++] = head[i];
+	}
+	buf[k] = '\0';
+	return k;
+}
+
+/*
+ * head: the start of the message as qmail-queue gets it; uid: the
+ * caller's real uid; network: that uid is the one qmail-smtpd runs as.
+ * Returns 0 and fills s.
+ */
+int
+sender_identify(const char *head, size_t len, uid_t uid, int network,
+    struct sender *s)
+{
+	struct qmsg	 m;
+	struct ip	 ip;
+	char		 h[2048], *c;
+	const char	*at;
+	size_t		 hl;
+
+	memset(s, 0, sizeof(*s));
+	s->uid = uid;
+	if (!network) {
+		s->kind = SND_USER;
+		return 0;
+	}
+	memset(&m, 0, sizeof(m));
+	hl = first_header(head, len, h, sizeof(h));
+	if (!queue_received(h, hl, &m)) {
+		s->kind = SND_UNKNOWN;
+		return 0;
+	}
+	/* "*" names every object's default in the limits file: no sender */
+	if (strcmp(m.user, "*") == 0) {
+		s->kind = SND_UNKNOWN;
+		return 0;
+	}
+	if (m.user[0] != '\0' && limits_canon(L_MAILBOX, m.user, s->mailbox,
+	    sizeof(s->mailbox)) == 0) {
+		s->kind = SND_MAILBOX;
+		at = strrchr(s->mailbox, '@');
+		strlcpy(s->domain, at + 1, sizeof(s->domain));
+		return 0;
+	}
+	if (m.user[0] != '\0') {
+		/* a login without a domain (a system account's name); bytes
+		 * qmail's safeput never writes make it no name at all */
+		strlcpy(s->mailbox, m.user, sizeof(s->mailbox));
+		for (c = s->mailbox; *c; c++) {
+			if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f) {
+				s->mailbox[0] = '\0';
+				s->kind = SND_UNKNOWN;
+				return 0;
+			}
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		}
+		s->kind = SND_MAILBOX;
+		return 0;
+	}
+	if (ip_parse(&ip, m.ip) == 0) {
+		ip_fmt(&ip, s->address, sizeof(s->address));
+		s->kind = SND_ADDRESS;
+		return 0;
+	}
+	s->kind = SND_UNKNOWN;
+	return 0;
+}
