@@ -252,21 +252,33 @@ qq_session() {	# qq_session QMAILQUEUE: one message into a fresh queue; the repl
 	[[ "$output" == *"451 unable to exec qq (#4.3.0)"* ]]
 }
 
-@test "qmail-queue stand-in: an envelope that is not one queues nothing (91), an address over 1000 bytes is 11" {
+@test "qmail-queue stand-in: exit codes as qmail-queue.c's: 91 not an envelope, 54 cut short, 11 an address of 1,003 bytes; nothing left queued" {
 	T=$BATS_TEST_TMPDIR
 	"$TOOLS/mkqueue" "$T/q" < /dev/null 2>/dev/null
 	before=$(find "$T/q" -type f | wc -l)
 	printf 'Subject: x\n\nbody\n' > "$T/msg"
-	run env STANDIN_QUEUE="$T/q" sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0Xc@d\0\0')
+	qq() { printf "$1" > "$T/env"; env STANDIN_QUEUE="$T/q" ${2:+STANDIN_QMAILD=$2} "$TOOLS/qmail-queue-standin" < "$T/msg" 1< "$T/env"; }
+	run qq 'Fa@b\0Xc@d\0\0'
 	[ "$status" -eq 91 ]
-	run env STANDIN_QUEUE="$T/q" sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0Tc@d\0')
+	run qq 'Xa@b\0\0'
 	[ "$status" -eq 91 ]
-	long=$(head -c 1200 /dev/zero | tr '\0' x)
-	run env STANDIN_QUEUE="$T/q" sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0T%s@d\0\0' "$long")
+	# no final \0: what a caller that closes the envelope early gives
+	run qq 'Fa@b\0Tc@d\0'
+	[ "$status" -eq 54 ]
+	run qq ''
+	[ "$status" -eq 54 ]
+	a1002=$(head -c 1000 /dev/zero | tr '\0' x)@d
+	run qq "Fa@b\\0T${a1002}x\\0\\0"
 	[ "$status" -eq 11 ]
 	[ "$(find "$T/q" -type f | wc -l)" -eq "$before" ]
-	# and a good one, invoked by a local user: "invoked by uid N"
-	run env STANDIN_QUEUE="$T/q" STANDIN_QMAILD=daemon sh -c '"$1" < "$2" 1< "$3"' _ "$TOOLS/qmail-queue-standin" "$T/msg" <(printf 'Fa@b\0Tc@d\0\0')
+	# 1,002 bytes is an address; no recipient at all is queued too
+	run qq "Fa@b\\0T${a1002}\\0\\0"
+	[ "$status" -eq 0 ]
+	run qq 'Fa@b\0\0'
+	[ "$status" -eq 0 ]
+	# invoked by a local user: "invoked by uid N", and u<uid> in intd
+	run qq 'Fa@b\0Tc@d\0\0' daemon
 	[ "$status" -eq 0 ]
 	grep -q "^Received: (qmail [0-9]* invoked by uid 0); " "$T"/q/mess/*/*
+	grep -qa "^u0" "$T"/q/intd/*
 }

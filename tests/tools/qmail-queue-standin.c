@@ -1,15 +1,18 @@
 /*
  * qmail-queue-standin: a TEST STAND-IN for qmail-queue, which Debian does
- * not package.  It keeps qmail-queue's interface where the toolkit meets
- * it: the message on fd 0, read to its end first, then the envelope on
- * fd 1 ("F" sender \0, "T" recipient \0 for each, then \0); its own
+ * not package.  It keeps notqmail's and netqmail's qmail-queue.c where the
+ * toolkit meets it: the message on fd 0, read to its end first, then the
+ * envelope on fd 1 ("F" sender \0, "T" recipient \0 for each, then \0;
+ * no recipient at all is queued as qmail-queue queues it); its own
  * Received line on top ("(qmail PID invoked from network)" when run as
  * the user $STANDIN_QMAILD names, default root, as qmail-smtpd runs under
  * Plesk's xinetd; "invoked by uid N" otherwise); the message into the
- * queue $STANDIN_QUEUE as qmail-queue leaves it (mess/, intd/, todo/);
- * and its exit codes: 0 queued, 54 unable to read the message or the
- * envelope, 91 an envelope that is not one (nothing is left in the queue
- * then), 11 an address over 1000 bytes, 53 unable to write.
+ * queue $STANDIN_QUEUE as qmail-queue leaves it (mess/, intd/ with
+ * u<uid> and p<pid>, todo/); and its exit codes: 0 queued, 54 the message
+ * or the envelope ended early (so a caller that closes the envelope
+ * without its last \0 queues nothing), 91 a record that does not start
+ * with F or T, 11 an address of 1,003 bytes or more (ADDR), 53 unable to
+ * write.  Nothing is left in the queue when it fails.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -23,7 +26,7 @@
 
 #include "qwrite.h"
 
-#define ADDRMAX	1000
+#define ADDR	1003	/* qmail-queue.c: an address and its \0 */
 
 static char *
 slurp(int fd, size_t *len)
@@ -59,7 +62,7 @@ main(void)
 	struct passwd	*pw;
 	struct qw_rcpt	 r[1024];
 	struct stat	 st;
-	char		*mess, *env, *full, *p, *end, path[1024], date[64];
+	char		*mess, *env, *full, *p, *q, *end, path[1024], date[64];
 	size_t		 mlen, elen, hlen;
 	unsigned int	 split = 0;
 	int		 nr = 0, network;
@@ -69,26 +72,39 @@ main(void)
 		exit(55);
 	mess = slurp(0, &mlen);
 	env = slurp(1, &elen);
-	/* the envelope: F sender \0 (T rcpt \0)* \0, nothing after */
-	if (elen < 3 || env[0] != 'F' || env[elen - 1] != '\0')
+	/* the envelope, read as qmail-queue reads it, a byte at a time */
+	if (elen < 1)
+		exit(54);
+	if (env[0] != 'F')
 		exit(91);
 	p = env;
-	end = env + elen - 1;	/* the final \0 */
-	if (strlen(p) > ADDRMAX + 1)
-		exit(11);
-	p += strlen(p) + 1;
-	while (p < end) {
-		if (*p != 'T' || nr == 1024)
-			exit(91);
-		if (strlen(p) > ADDRMAX + 1)
+	end = env + elen;
+	for (;;) {
+		size_t	alen;
+
+		if ((q = memchr(p + 1, '\0', (size_t)(end - p - 1))) == NULL) {
+			if ((size_t)(end - p - 1) >= ADDR)
+				exit(11);
+			exit(54);
+		}
+		alen = (size_t)(q - p - 1);
+		if (alen >= ADDR)
 			exit(11);
-		r[nr].addr = p + 1;
-		r[nr].remote = 0;
-		r[nr++].done = 0;
-		p += strlen(p) + 1;
+		if (p != env) {
+			if (nr == 1024)
+				exit(51);
+			r[nr].addr = p + 1;
+			r[nr].remote = 0;
+			r[nr++].done = 0;
+		}
+		p = q + 1;
+		if (p == end)
+			exit(54);	/* no final \0 */
+		if (*p == '\0')
+			break;
+		if (*p != 'T')
+			exit(91);
 	}
-	if (p != end || nr == 0)
-		exit(91);
 	qmaild = getenv("STANDIN_QMAILD");
 	pw = getpwnam(qmaild ? qmaild : "root");
 	network = pw != NULL && pw->pw_uid == getuid();

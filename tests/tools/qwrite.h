@@ -62,8 +62,8 @@ qwrite(const char *qdir, unsigned int split, int bigtodo, const char *mess,
 		return -1;
 	unlink(tmp);
 	if (todo) {
-		off = (size_t)snprintf(env, sizeof(env), "u0%cp%ld%cF%s%c", 0,
-		    (long)getpid(), 0, sender, 0);
+		off = (size_t)snprintf(env, sizeof(env), "u%lu%cp%ld%cF%s%c",
+		    (unsigned long)getuid(), 0, (long)getpid(), 0, sender, 0);
 		for (i = 0; i < nr; i++) {
 			l = strlen(r[i].addr);
 			if (off + l + 3 >= sizeof(env))
