@@ -17,6 +17,7 @@
  *   copies bytes (relay).  So a gated session never carries a message
  *   while it parses: there is no body to follow, no DATA state.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,7 +69,9 @@ session_take(struct sbuf *b, size_t n)
 void
 session_init(struct session *s, int gated, int have_cert, const char *refusal)
 {
-	memset(s, 0, sizeof(*s));
+	memset(s, 0, offsetof(struct session, from_client));
+	s->from_client.len = s->to_backend.len = 0;
+	s->from_backend.len = s->to_client.len = 0;
 	s->gated = gated;
 	s->relay = !gated;
 	s->have_cert = have_cert;

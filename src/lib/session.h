@@ -39,11 +39,9 @@ enum smode {
 	SM_AUTH_CONT	/* the backend said 334: the next line is a response */
 };
 
+/* The state first, the buffers last: session_init clears the one and only
+ * the lengths of the other, not 256 KB of pages a session may never use. */
 struct session {
-	struct sbuf	 from_client;	/* not yet handled */
-	struct sbuf	 to_backend;
-	struct sbuf	 from_backend;	/* not yet a whole reply */
-	struct sbuf	 to_client;
 	struct slot	 q[SESSION_SLOTS];
 	int		 qhead, qlen;
 	int		 gated;		/* MAIL waits for a 235 */
@@ -60,6 +58,10 @@ struct session {
 	unsigned long	 refused;	/* MAIL refused */
 	char		 refusal[DNSBL_TEXTMAX + 64];
 	const char	*ending;	/* for the log line */
+	struct sbuf	 from_client;	/* not yet handled */
+	struct sbuf	 to_backend;
+	struct sbuf	 from_backend;	/* not yet a whole reply */
+	struct sbuf	 to_client;
 };
 
 void	session_init(struct session *, int, int, const char *);

@@ -67,11 +67,13 @@ stamp_check(const char *dir, const struct ip *ip, time_t now,
 	if ((dfd = dir_open(dir, &dst)) == -1)
 		return (errno == ENOENT || errno == ENOTDIR) ? STAMP_NONE :
 		    STAMP_ERROR;
+	if ((dst.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		close(dfd);
+		return STAMP_OPENDIR;
+	}
 	rc = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW);
 	saved = errno;
 	close(dfd);
-	if ((dst.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		return STAMP_OPENDIR;
 	if (rc == -1) {
 		errno = saved;
 		return errno == ENOENT ? STAMP_NONE : STAMP_ERROR;
