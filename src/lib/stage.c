@@ -3,10 +3,7 @@
  * numeric options, the usage message, and the exec into the next program.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
