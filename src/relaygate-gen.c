@@ -338,6 +338,8 @@ derive(int argc, char *argv[])
 			/* where this relaygate-gen was installed, with them */
 			ch = (int)readlink("/proc/self/exe", self,
 			    sizeof(self) - 1);
+			if (ch > 0)
+				self[ch] = '\0';
 			if (ch <= 0 || (slash = strrchr(self, '/')) == NULL)
 				errx(111, "fatal: unable to tell where relaygate-"
 				    "gen is installed: name it with -b");

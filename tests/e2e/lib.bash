@@ -2,7 +2,7 @@
 # the test, stopped by their PID.  Sourced by the .bats files.
 # shellcheck shell=bash
 
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 RG_BIN=$TOP/bin
 TOOLS=$TOP/build/tools
 TESTTOOLS=$TOP/tests/tools
