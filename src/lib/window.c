@@ -39,16 +39,21 @@
 #include "window.h"
 
 #define MAGIC		"RGWIN001"
+#define CNT_MAGIC	"RGCNT001"
 #define HEADER		128
 #define BLOCK		16		/* slots read at once while probing */
+#define SCAN		64		/* slots read at once while scanning */
 #define REOPENS		16
 
+/* An event table's slot: the times of the key's last WIN_EVENTS events. */
 struct slot {
-	uint64_t	hash;		/* 0: never used */
-	uint32_t	newest;
-	uint32_t	n;
+	struct win_head	h;
 	uint32_t	ts[WIN_EVENTS];
 };
+
+/* The most a slot of either kind takes. */
+#define SLOTMAX		(sizeof(struct cnt_slot) > sizeof(struct slot) ? \
+			    sizeof(struct cnt_slot) : sizeof(struct slot))
 
 struct header {
 	char		magic[8];
@@ -59,9 +64,16 @@ struct header {
 };
 
 static off_t
-slot_off(uint32_t i)
+slot_off(const struct win *w, uint32_t i)
 {
-	return (off_t)HEADER + (off_t)i * (off_t)sizeof(struct slot);
+	return (off_t)HEADER + (off_t)i * (off_t)w->slotsize;
+}
+
+/* The head of slot k in a buffer of slots. */
+static struct win_head *
+at_head(const struct win *w, unsigned char *buf, uint32_t k)
+{
+	return (struct win_head *)(void *)(buf + (size_t)k * w->slotsize);
 }
 
 /* Keyed and case-blind: "u:Alice" and "u:alice" are one key. */
@@ -106,7 +118,7 @@ win_count(const uint32_t *ts, unsigned int n, time_t now, unsigned int window)
 }
 
 static int
-dead(const struct slot *s, time_t now, unsigned int window)
+dead(const struct win_head *s, time_t now, unsigned int window)
 {
 	return s->n == 0 || (time_t)s->newest <= now - (time_t)window;
 }
@@ -128,7 +140,7 @@ hdr_write(struct win *w)
 	struct header	h;
 
 	memset(&h, 0, sizeof(h));
-	memcpy(h.magic, MAGIC, sizeof(h.magic));
+	memcpy(h.magic, w->magic, sizeof(h.magic));
 	h.nslots = w->nslots;
 	h.used = w->used;
 	memcpy(h.key, w->key, sizeof(h.key));
@@ -145,7 +157,7 @@ fresh(struct win *w, int fd, uint32_t nslots, const unsigned char *key)
 	w->nslots = nslots;
 	w->used = 0;
 	memcpy(w->key, key, WIN_KEYLEN);
-	if (ftruncate(fd, 0) == -1 || ftruncate(fd, slot_off(nslots)) == -1 ||
+	if (ftruncate(fd, 0) == -1 || ftruncate(fd, slot_off(w, nslots)) == -1 ||
 	    hdr_write(w) == -1) {
 		w->fd = saved;
 		return -1;
@@ -161,10 +173,10 @@ hdr_read(struct win *w, off_t size)
 	struct header	h;
 
 	if (pread(w->fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
-	    memcmp(h.magic, MAGIC, sizeof(h.magic)) != 0 ||
-	    h.nslots < WIN_SLOTSMIN || h.nslots > WIN_SLOTSMAX ||
+	    memcmp(h.magic, w->magic, sizeof(h.magic)) != 0 ||
+	    h.nslots < WIN_SLOTSMIN || h.nslots > w->maxslots ||
 	    (h.nslots & (h.nslots - 1)) != 0 || h.used > h.nslots ||
-	    size != slot_off(h.nslots))
+	    size != slot_off(w, h.nslots))
 		return 0;
 	w->nslots = h.nslots;
 	w->used = h.used;
@@ -223,15 +235,19 @@ detach(struct win *w)
 		lock(w->fd, F_UNLCK);
 }
 
-int
-win_open(struct win *w, const char *dir, char *why, size_t n)
+static int
+table_open(struct win *w, const char *dir, const char *file,
+    const char *magic, uint32_t slotsize, uint32_t maxslots, char *why,
+    size_t n)
 {
 	int	rc;
 
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
-	w->maxslots = WIN_SLOTSMAX;
-	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/failures", dir) >=
+	w->magic = magic;
+	w->slotsize = slotsize;
+	w->maxslots = maxslots;
+	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/%s", dir, file) >=
 	    sizeof(w->path)) {
 		snprintf(why, n, "%s: name too long", dir);
 		return -1;
@@ -248,6 +264,22 @@ win_open(struct win *w, const char *dir, char *why, size_t n)
 	return rc;
 }
 
+/* The failures table in dir: timestamps of each key's events. */
+int
+win_open(struct win *w, const char *dir, char *why, size_t n)
+{
+	return table_open(w, dir, "failures", MAGIC, sizeof(struct slot),
+	    WIN_SLOTSMAX, why, n);
+}
+
+/* The counts table in dir: each key's messages and recipients a minute. */
+int
+cnt_open(struct win *w, const char *dir, char *why, size_t n)
+{
+	return table_open(w, dir, "counts", CNT_MAGIC,
+	    sizeof(struct cnt_slot), CNT_SLOTSMAX, why, n);
+}
+
 void
 win_close(struct win *w)
 {
@@ -262,9 +294,10 @@ win_close(struct win *w)
  */
 static int
 probe(struct win *w, uint64_t hash, time_t now, unsigned int window,
-    struct slot *out, uint32_t *at, int *fresh_slot)
+    void *out, uint32_t *at, int *fresh_slot)
 {
-	struct slot	blk[BLOCK];
+	uint64_t	blk[BLOCK * SLOTMAX / sizeof(uint64_t)];
+	unsigned char	*b = (unsigned char *)blk;
 	uint32_t	mask = w->nslots - 1, i = (uint32_t)hash & mask;
 	uint32_t	seen = 0, k, m, reuse = UINT32_MAX;
 	ssize_t		r;
@@ -273,26 +306,27 @@ probe(struct win *w, uint64_t hash, time_t now, unsigned int window,
 		m = w->nslots - i < BLOCK ? w->nslots - i : BLOCK;
 		if (m > w->nslots - seen)
 			m = w->nslots - seen;
-		r = pread(w->fd, blk, m * sizeof(blk[0]), slot_off(i));
-		if (r != (ssize_t)(m * sizeof(blk[0]))) {
+		r = pread(w->fd, b, m * w->slotsize, slot_off(w, i));
+		if (r != (ssize_t)(m * w->slotsize)) {
 			if (r >= 0)
 				errno = EIO;
 			return -1;
 		}
 		for (k = 0; k < m; k++) {
-			if (blk[k].hash == hash) {
-				*out = blk[k];
+			if (at_head(w, b, k)->hash == hash) {
+				memcpy(out, at_head(w, b, k), w->slotsize);
 				*at = i + k;
 				*fresh_slot = 0;
 				return 1;
 			}
-			if (blk[k].hash == 0) {
-				memset(out, 0, sizeof(*out));
+			if (at_head(w, b, k)->hash == 0) {
+				memset(out, 0, w->slotsize);
 				*fresh_slot = reuse == UINT32_MAX;
 				*at = *fresh_slot ? i + k : reuse;
 				return 0;
 			}
-			if (reuse == UINT32_MAX && dead(&blk[k], now, window))
+			if (reuse == UINT32_MAX && dead(at_head(w, b, k), now,
+			    window))
 				reuse = i + k;
 		}
 		seen += m;
@@ -300,9 +334,59 @@ probe(struct win *w, uint64_t hash, time_t now, unsigned int window,
 	}
 	if (reuse == UINT32_MAX)
 		return -2;
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, w->slotsize);
 	*at = reuse;
 	*fresh_slot = 0;
+	return 0;
+}
+
+/* Live keys in the table; -1 on I/O error.  Under the lock. */
+/*
+ * Call fn on every slot in use, SCAN slots read at once; -1 on I/O error
+ * or when fn says so.  Under the lock.
+ */
+static int
+scan(struct win *w, int (*fn)(struct win *, const void *, void *), void *arg)
+{
+	unsigned char	*b;
+	uint32_t	 i, k, m;
+	int		 saved;
+
+	if ((b = malloc((size_t)SCAN * w->slotsize)) == NULL)
+		return -1;
+	for (i = 0; i < w->nslots; i += m) {
+		m = w->nslots - i < SCAN ? w->nslots - i : SCAN;
+		if (pread(w->fd, b, m * w->slotsize, slot_off(w, i)) !=
+		    (ssize_t)(m * w->slotsize))
+			goto fail;
+		for (k = 0; k < m; k++)
+			if (at_head(w, b, k)->hash != 0 &&
+			    fn(w, at_head(w, b, k), arg) == -1)
+				goto fail;
+	}
+	free(b);
+	return 0;
+fail:
+	saved = errno;
+	free(b);
+	errno = saved;
+	return -1;
+}
+
+struct liveness {
+	time_t		now;
+	unsigned int	window;
+	uint32_t	live;
+};
+
+static int
+count_live(struct win *w, const void *slot, void *arg)
+{
+	struct liveness	*l = arg;
+
+	(void)w;
+	if (!dead(slot, l->now, l->window))
+		l->live++;
 	return 0;
 }
 
@@ -310,20 +394,12 @@ probe(struct win *w, uint64_t hash, time_t now, unsigned int window,
 static int
 live_count(struct win *w, time_t now, unsigned int window, uint32_t *live)
 {
-	struct slot	blk[256];
-	uint32_t	i, k, m;
+	struct liveness	l = { now, window, 0 };
+	int		rc;
 
-	*live = 0;
-	for (i = 0; i < w->nslots; i += m) {
-		m = w->nslots - i < 256 ? w->nslots - i : 256;
-		if (pread(w->fd, blk, m * sizeof(blk[0]), slot_off(i)) !=
-		    (ssize_t)(m * sizeof(blk[0])))
-			return -1;
-		for (k = 0; k < m; k++)
-			if (blk[k].hash != 0 && !dead(&blk[k], now, window))
-				(*live)++;
-	}
-	return 0;
+	rc = scan(w, count_live, &l);
+	*live = l.live;
+	return rc;
 }
 
 /*
@@ -331,14 +407,42 @@ live_count(struct win *w, time_t now, unsigned int window, uint32_t *live)
  * one; on return w holds the new file, locked.  -1 on error (the old
  * table is untouched and still locked).
  */
+struct copy {
+	struct win	*to;
+	unsigned char	*taken;
+	time_t		 now;
+	unsigned int	 window;
+};
+
+/* A live slot into the new table at its first free place. */
+static int
+copy_live(struct win *w, const void *slot, void *arg)
+{
+	struct copy		*c = arg;
+	const struct win_head	*h = slot;
+	uint32_t		 mask = c->to->nslots - 1, j;
+
+	(void)w;
+	if (dead(h, c->now, c->window))
+		return 0;
+	for (j = (uint32_t)h->hash & mask; c->taken[j / 8] & (1U << (j % 8));
+	    j = (j + 1) & mask)
+		;
+	c->taken[j / 8] |= (unsigned char)(1U << (j % 8));
+	if (pwrite(c->to->fd, slot, c->to->slotsize, slot_off(c->to, j)) !=
+	    (ssize_t)c->to->slotsize)
+		return -1;
+	c->to->used++;
+	return 0;
+}
+
 static int
 rebuild(struct win *w, uint32_t nslots, time_t now, unsigned int window)
 {
-	struct slot	 blk[256];
 	struct win	 nw;
+	struct copy	 c;
 	unsigned char	*taken;
 	char		 tmp[1100];
-	uint32_t	 i, k, m, j, mask = nslots - 1;
 	int		 fd, saved;
 
 	if ((taken = calloc(nslots / 8, 1)) == NULL)
@@ -354,24 +458,11 @@ rebuild(struct win *w, uint32_t nslots, time_t now, unsigned int window)
 	nw.fd = fd;
 	if (lock(fd, F_WRLCK) == -1 || fresh(&nw, fd, nslots, w->key) == -1)
 		goto fail;
-	for (i = 0; i < w->nslots; i += m) {
-		m = w->nslots - i < 256 ? w->nslots - i : 256;
-		if (pread(w->fd, blk, m * sizeof(blk[0]), slot_off(i)) !=
-		    (ssize_t)(m * sizeof(blk[0])))
-			goto fail;
-		for (k = 0; k < m; k++) {
-			if (blk[k].hash == 0 || dead(&blk[k], now, window))
-				continue;
-			for (j = (uint32_t)blk[k].hash & mask;
-			    taken[j / 8] & (1U << (j % 8)); j = (j + 1) & mask)
-				;
-			taken[j / 8] |= (unsigned char)(1U << (j % 8));
-			if (pwrite(fd, &blk[k], sizeof(blk[k]), slot_off(j)) !=
-			    (ssize_t)sizeof(blk[k]))
-				goto fail;
-			nw.used++;
-		}
-	}
+	nw.fd = fd;
+	nw.nslots = nslots;
+	c = (struct copy){ &nw, taken, now, window };
+	if (scan(w, copy_live, &c) == -1)
+		goto fail;
 	if (hdr_write(&nw) == -1 || rename(tmp, w->path) == -1)
 		goto fail;
 	free(taken);
@@ -417,7 +508,7 @@ add_event(struct slot *s, time_t now, unsigned int window)
 {
 	uint32_t	i, k = 0;
 
-	for (i = 0; i < s->n && i < WIN_EVENTS; i++)
+	for (i = 0; i < s->h.n && i < WIN_EVENTS; i++)
 		if ((time_t)s->ts[i] > now - (time_t)window)
 			s->ts[k++] = s->ts[i];
 	if (k == WIN_EVENTS) {	/* callers keep limits <= WIN_EVENTS */
@@ -425,9 +516,9 @@ add_event(struct slot *s, time_t now, unsigned int window)
 		k--;
 	}
 	s->ts[k++] = (uint32_t)now;
-	s->n = k;
-	if ((uint32_t)now > s->newest)
-		s->newest = (uint32_t)now;
+	s->h.n = k;
+	if ((uint32_t)now > s->h.newest)
+		s->h.newest = (uint32_t)now;
 }
 
 /*
@@ -461,7 +552,7 @@ win_take(struct win *w, struct win_key *keys, size_t n, time_t now,
 		if ((rc[i] = probe(w, keys[i].hash, now, window, &s[i], &at[i],
 		    &fresh_slot[i])) == -1)
 			goto ioerr;
-		keys[i].count = rc[i] == 1 ? win_count(s[i].ts, s[i].n, now,
+		keys[i].count = rc[i] == 1 ? win_count(s[i].ts, s[i].h.n, now,
 		    window) : 0;
 		if (keys[i].count >= (int)keys[i].limit)
 			limited = 1;
@@ -494,9 +585,9 @@ win_take(struct win *w, struct win_key *keys, size_t n, time_t now,
 			detach(w);
 			return WIN_FULL;
 		}
-		s[i].hash = keys[i].hash;
+		s[i].h.hash = keys[i].hash;
 		add_event(&s[i], now, window);
-		if (pwrite(w->fd, &s[i], sizeof(s[i]), slot_off(at[i])) !=
+		if (pwrite(w->fd, &s[i], sizeof(s[i]), slot_off(w, at[i])) !=
 		    (ssize_t)sizeof(s[i]))
 			goto ioerr;
 		if (fresh_slot[i])
@@ -532,15 +623,15 @@ win_give(struct win *w, const struct win_key *keys, size_t n, time_t stamp)
 		}
 		if (rc == 0)
 			continue;
-		for (i = 0; i < s.n && i < WIN_EVENTS; i++)
+		for (i = 0; i < s.h.n && i < WIN_EVENTS; i++)
 			if (s.ts[i] == (uint32_t)stamp)
 				break;
-		if (i == s.n || i == WIN_EVENTS)
+		if (i == s.h.n || i == WIN_EVENTS)
 			continue;
-		for (k = i; k + 1 < s.n; k++)
+		for (k = i; k + 1 < s.h.n; k++)
 			s.ts[k] = s.ts[k + 1];
-		s.n--;
-		if (pwrite(w->fd, &s, sizeof(s), slot_off(at)) !=
+		s.h.n--;
+		if (pwrite(w->fd, &s, sizeof(s), slot_off(w, at)) !=
 		    (ssize_t)sizeof(s))
 			ret = -1;
 	}
@@ -557,6 +648,248 @@ win_live(struct win *w, time_t now, unsigned int window, uint32_t *live)
 	if (attach(w) == -1)
 		return -1;
 	rc = live_count(w, now, window, live);
+	detach(w);
+	return rc;
+}
+
+/*
+ * The counts tables.  A sliding hour in minutes: a message sent in
+ * minute m counts while the minute is within CNT_MINUTES of now, so for
+ * 60 to 61 minutes, never less than an hour.  Buckets keep counts, not
+ * events: a key with a limit of 10,000 takes the room of one with 1.
+ */
+
+/* The sum of ring's minutes that are in the window at now, for a slot
+ * whose newest event is at newest. */
+uint32_t
+cnt_sum(const uint32_t *ring, time_t newest, time_t now)
+{
+	int64_t		m, last = (int64_t)newest / 60, cur = (int64_t)now / 60;
+	int64_t		lo = cur - CNT_MINUTES, hi = cur;
+	uint64_t	sum = 0;
+
+	if (lo <= last - CNT_BUCKETS)
+		lo = last - CNT_BUCKETS + 1;
+	if (hi > last)
+		hi = last;
+	for (m = lo; m <= hi; m++)
+		sum += ring[m % CNT_BUCKETS];
+	return sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+}
+
+/* Clear the minutes between the slot's newest event and now. */
+static void
+advance(struct cnt_slot *s, time_t now)
+{
+	int64_t	m, last = (int64_t)s->h.newest / 60, cur = (int64_t)now / 60;
+
+	if (s->h.n == 0) {
+		memset(s->msgs, 0, sizeof(s->msgs));
+		memset(s->rcpts, 0, sizeof(s->rcpts));
+		memset(s->refused, 0, sizeof(s->refused));
+		s->h.newest = (uint32_t)now;
+		s->h.n = 1;
+		return;
+	}
+	for (m = last + 1; m <= cur && m <= last + CNT_BUCKETS; m++) {
+		s->msgs[m % CNT_BUCKETS] = 0;
+		s->rcpts[m % CNT_BUCKETS] = 0;
+		s->refused[m % CNT_BUCKETS] = 0;
+	}
+	if ((uint32_t)now > s->h.newest)
+		s->h.newest = (uint32_t)now;
+}
+
+/* Where in its ring an event at t goes; -1 when it is older than it. */
+static int
+bucket(const struct cnt_slot *s, time_t t)
+{
+	int64_t	last = (int64_t)s->h.newest / 60, m = (int64_t)t / 60;
+
+	if (m > last || m <= last - CNT_BUCKETS)
+		return -1;
+	return (int)(m % CNT_BUCKETS);
+}
+
+static uint32_t
+add32(uint32_t a, uint32_t b)
+{
+	return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
+
+static int
+over(uint32_t have, uint32_t more, uint32_t max)
+{
+	return max != UINT32_MAX && (uint64_t)have + more > max;
+}
+
+/*
+ * The atomic step for one message of rcpts recipients: every key's
+ * counts in the window (keys[].msgs, .rcpts); when none would pass its
+ * limit, the message is added to all of them (WIN_ADMITTED); else the
+ * keys it would pass are marked over, and their refusal counted, with
+ * alert set on each that had no refusal in the window before.
+ */
+enum win_take
+cnt_take(struct win *w, struct cnt_key *keys, size_t n, time_t now,
+    uint32_t rcpts, char *why, size_t whylen)
+{
+	struct cnt_slot	 s[WIN_TAKEMAX];
+	uint32_t	 at[WIN_TAKEMAX], more = 0;
+	size_t		 i, j;
+	int		 rc[WIN_TAKEMAX], fresh_slot[WIN_TAKEMAX];
+	int		 write[WIN_TAKEMAX], limited = 0, rebuilt = 0, again, b;
+	char		 kind[2];
+	enum win_take	 t;
+
+	if (n > WIN_TAKEMAX) {
+		snprintf(why, whylen, "%zu keys in one step: %d at most", n,
+		    WIN_TAKEMAX);
+		return WIN_ERROR;
+	}
+	if (attach(w) == -1) {
+		snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
+		return WIN_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		kind[0] = (char)('0' + keys[i].kind);
+		kind[1] = '\0';
+		keys[i].hash = win_hash(w->key, kind, keys[i].name);
+		keys[i].over = keys[i].alert = 0;
+		if ((rc[i] = probe(w, keys[i].hash, now, CNT_WINDOW, &s[i],
+		    &at[i], &fresh_slot[i])) == -1)
+			goto ioerr;
+		keys[i].msgs = keys[i].rcpts = 0;
+		if (rc[i] == 1 && s[i].h.n != 0) {
+			keys[i].msgs = cnt_sum(s[i].msgs, s[i].h.newest, now);
+			keys[i].rcpts = cnt_sum(s[i].rcpts, s[i].h.newest, now);
+		}
+		if (over(keys[i].msgs, 1, keys[i].max_msgs) ||
+		    over(keys[i].rcpts, rcpts, keys[i].max_rcpts))
+			keys[i].over = limited = 1;
+	}
+	/* a refusal is written to the keys that refused, a message to all */
+	for (i = 0; i < n; i++)
+		if ((write[i] = !limited || keys[i].over) && rc[i] != 1)
+			more++;
+	if (more > 0 && (t = room(w, more, now, CNT_WINDOW, &rebuilt)) !=
+	    WIN_ADMITTED) {
+		if (t == WIN_ERROR)
+			goto ioerr;
+		detach(w);
+		return t;
+	}
+	for (i = 0; i < n; i++) {
+		if (!write[i])
+			continue;
+		again = rebuilt || rc[i] == -2;
+		for (j = 0; j < i && !again; j++)
+			again = write[j] && rc[i] != 1 && rc[j] != 1 &&
+			    at[i] == at[j];
+		if (again && (rc[i] = probe(w, keys[i].hash, now, CNT_WINDOW,
+		    &s[i], &at[i], &fresh_slot[i])) == -1)
+			goto ioerr;
+		if (rc[i] == -2) {
+			detach(w);
+			return WIN_FULL;
+		}
+		if (rc[i] != 1)
+			memset(&s[i], 0, sizeof(s[i]));
+		s[i].h.hash = keys[i].hash;
+		s[i].kind = keys[i].kind;
+		strlcpy(s[i].name, keys[i].name, sizeof(s[i].name));
+		advance(&s[i], now);
+		b = bucket(&s[i], now);
+		if (b != -1 && limited)
+			s[i].refused[b] = add32(s[i].refused[b], 1);
+		else if (b != -1) {
+			s[i].msgs[b] = add32(s[i].msgs[b], 1);
+			s[i].rcpts[b] = add32(s[i].rcpts[b], rcpts);
+		}
+		if (limited && (s[i].alerted == 0 || (time_t)s[i].alerted <=
+		    now - CNT_WINDOW)) {
+			s[i].alerted = (uint32_t)now;
+			keys[i].alert = 1;
+		}
+		if (pwrite(w->fd, &s[i], sizeof(s[i]), slot_off(w, at[i])) !=
+		    (ssize_t)sizeof(s[i]))
+			goto ioerr;
+		if (fresh_slot[i])
+			w->used++;
+	}
+	if (more > 0 && hdr_write(w) == -1)
+		goto ioerr;
+	detach(w);
+	return limited ? WIN_LIMITED : WIN_ADMITTED;
+ioerr:
+	snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
+	detach(w);
+	return WIN_ERROR;
+}
+
+/* Take back a message counted at stamp (one the queue did not take). */
+int
+cnt_give(struct win *w, const struct cnt_key *keys, size_t n, time_t stamp,
+    uint32_t rcpts)
+{
+	struct cnt_slot	s;
+	uint32_t	at;
+	size_t		j;
+	int		rc, fresh_slot, ret = 0, b;
+
+	if (attach(w) == -1)
+		return -1;
+	for (j = 0; j < n; j++) {
+		if ((rc = probe(w, keys[j].hash, stamp, 1, &s, &at,
+		    &fresh_slot)) < 0) {
+			ret = -1;
+			continue;
+		}
+		if (rc == 0 || (b = bucket(&s, stamp)) == -1)
+			continue;
+		s.msgs[b] -= s.msgs[b] > 0;
+		s.rcpts[b] -= s.rcpts[b] < rcpts ? s.rcpts[b] : rcpts;
+		if (pwrite(w->fd, &s, sizeof(s), slot_off(w, at)) !=
+		    (ssize_t)sizeof(s))
+			ret = -1;
+	}
+	detach(w);
+	return ret;
+}
+
+struct listing {
+	time_t	now;
+	int	(*fn)(const struct cnt_slot *, uint32_t, uint32_t, uint32_t,
+		    void *);
+	void	*arg;
+};
+
+static int
+list_one(struct win *w, const void *slot, void *arg)
+{
+	const struct cnt_slot	*s = slot;
+	struct listing		*l = arg;
+
+	(void)w;
+	if (dead(&s->h, l->now, CNT_WINDOW))
+		return 0;
+	return l->fn(s, cnt_sum(s->msgs, s->h.newest, l->now),
+	    cnt_sum(s->rcpts, s->h.newest, l->now),
+	    cnt_sum(s->refused, s->h.newest, l->now), l->arg);
+}
+
+/* fn on every key live at now, with its messages, recipients and
+ * refusals in the window; under a shared lock. */
+int
+cnt_list(struct win *w, time_t now, int (*fn)(const struct cnt_slot *,
+    uint32_t, uint32_t, uint32_t, void *), void *arg)
+{
+	struct listing	l = { now, fn, arg };
+	int		rc;
+
+	if (attach(w) == -1)
+		return -1;
+	rc = scan(w, list_one, &l);
 	detach(w);
 	return rc;
 }
