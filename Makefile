@@ -27,7 +27,8 @@ STATIC	=
 endif
 
 B	= build
-PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen authfirst authguard qtriage
+PROGS	= relaygate relaygate-rules poplock rblskip relaygate-gen authfirst authguard qtriage \
+	  sendlimit
 SCRIPTS	= bin/relaygate-deps bin/relaygate-demo bin/relaygate-install tests/run \
 	  tests/bench/run tests/tools/envprint tests/tools/argv \
 	  tests/tools/checkpw tests/tools/tee-backend .ci/run

@@ -257,8 +257,9 @@ limits_compile(FILE *in, const char *name, int fd, FILE *diag)
 
 /*
  * The limit of a name (canonical already) of kind k, else its kind's
- * default, else unlimited.  1 when a line of the file decided, 0 when
- * nothing did, -1 for a database that cannot be read.
+ * default, else unlimited.  1 when the name's own line decided, 2 when
+ * the default's did, 0 when nothing did, -1 for a database that cannot
+ * be read.
  */
 int
 limits_get(struct cdb *db, enum limit_kind k, const char *canon,
@@ -287,7 +288,7 @@ limits_get(struct cdb *db, enum limit_kind k, const char *canon,
 		    (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
 		l->recipients = (uint32_t)v[4] | (uint32_t)v[5] << 8 |
 		    (uint32_t)v[6] << 16 | (uint32_t)v[7] << 24;
-		return 1;
+		return pass + 1;
 	}
 	return 0;
 }

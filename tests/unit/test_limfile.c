@@ -105,7 +105,7 @@ test_compile_and_lookup(void **state)
 	/* the object's own line, then its kind's default, then none */
 	assert_int_equal(limits_get(&db, L_MAILBOX, "info@example.test", &l), 1);
 	assert_int_equal(l.messages, 0);
-	assert_int_equal(limits_get(&db, L_MAILBOX, "bob@example.test", &l), 1);
+	assert_int_equal(limits_get(&db, L_MAILBOX, "bob@example.test", &l), 2);
 	assert_int_equal(l.messages, 100);
 	assert_int_equal(l.recipients, 1000);
 	assert_int_equal(limits_get(&db, L_DOMAIN, "example.test", &l), 1);
