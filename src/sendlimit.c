@@ -490,6 +490,8 @@ queue_mode(const struct conf *c)
 		dbp = &db;
 	} else if (m.counted && errno != ENOENT)
 		log_fatalsys(QQ_CONFIG, "unable to read %s", c->limits);
+	else if (m.counted)
+		log_line("%s: no limits: not counted", c->limits);
 	if (m.counted && dbp != NULL)
 		objects(&m, dbp);
 	now = time(NULL);

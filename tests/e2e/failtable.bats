@@ -239,3 +239,69 @@ install_root() {	# a staging root with qmail's programs and a certificate
 	(cd "$T/root" && find . -printf '%p %m %s %l\n' | sort) | diff "$T/before" -
 	cmp /etc/services "$T/root/etc/services"
 }
+
+# sendlimit: one message of alice's, as qmail-smtpd hands it on
+sl() {
+	printf 'Received: from pc (HELO pc) (alice@example.test@192.0.2.1)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 -0000\n\nbody\n' > "$T/msg"
+	printf 'Fa@example.test\0Tp@elsewhere.test\0\0' > "$T/env"
+	[ -d "$T/q" ] || "$TOOLS/mkqueue" "$T/q" < /dev/null 2> /dev/null
+	env STANDIN_QUEUE="$T/q" "$RG_BIN/sendlimit" -L stderr -n root \
+	    -l "$T/limits.cdb" -d "$T/state" -q "$TOOLS/qmail-queue-standin" \
+	    "$@" < "$T/msg" 1< "$T/env"
+}
+limits() { printf '%s\n' "$@" | "$RG_BIN/sendlimit" -m "$T/limits.cdb" "$T/limits.tmp"; }
+queued() { find "$T/q/mess" -type f | wc -l; }
+
+@test "sendlimit: counts unusable: exit 53 (451), logged, nothing queued" {
+	limits 'mailbox * 5 unlimited'
+	touch "$T/state"
+	run -53 sl
+	[[ "$output" == *"fatal: not sent: state unusable: $T/state/counts: Not a directory"* ]]
+	[ "$(queued)" -eq 0 ]
+}
+
+@test "sendlimit: counts file corrupt: moved aside, counting starts again" {
+	limits 'mailbox * 5 unlimited'
+	mkdir "$T/state"
+	head -c 3000 /dev/urandom > "$T/state/counts"
+	run -0 sl
+	[[ "$output" == *"counts was corrupt: moved to $T/state/counts.corrupt: counts start again"* ]]
+	[[ "$output" == *"ok mailbox alice@example.test 1/5"* ]]
+}
+
+@test "sendlimit: counts full: a new object is refused, known ones counted (unit test)" {
+	run -0 "$TOP/build/tests/test_counts"
+	[[ "$output" == *"[       OK ] test_full_refuses_new_objects"* ]]
+}
+
+@test "sendlimit: limits file missing: nothing counted, logged" {
+	run -0 sl
+	[[ "$output" == *"$T/limits.cdb: no limits: not counted"* ]]
+	[ "$(queued)" -eq 1 ]
+	[ ! -e "$T/state/counts" ]
+}
+
+@test "sendlimit: limits file corrupt or unreadable: exit 55 (451), nothing queued" {
+	limits 'mailbox * 5 unlimited'
+	head -c 100 "$T/limits.cdb" > "$T/t.cdb"
+	mv "$T/t.cdb" "$T/limits.cdb"
+	run -55 sl
+	[[ "$output" == *"not a limits database"* ]]
+	rm "$T/limits.cdb"
+	mkdir "$T/limits.cdb"
+	run -55 sl
+	[ "$(queued)" -eq 0 ]
+}
+
+@test "sendlimit: qmail-queue fails or cannot run: its code is the answer, not counted" {
+	limits 'mailbox * 1 unlimited'
+	mkdir "$T/state"
+	run -120 sl -q "$T/no-such-queue"
+	printf '#!/bin/sh\ncat > /dev/null; exit 53\n' > "$T/bad"
+	chmod 755 "$T/bad"
+	run -53 sl -q "$T/bad"
+	# neither counted: the one message alice may send still goes
+	run -0 sl
+	[ "$(queued)" -eq 1 ]
+	run -71 sl
+}

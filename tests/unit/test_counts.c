@@ -217,6 +217,36 @@ test_growth_keeps_counts(void **state)
 	win_close(&w);
 }
 
+/* A table at its most live objects refuses a new one, never drops one
+ * (that would reset its count), and still counts the known ones. */
+static void
+test_full_refuses_new_objects(void **state)
+{
+	struct win	w;
+	struct cnt_key	k;
+	char		name[40];
+	uint32_t	i, most;
+
+	assert_int_equal(cnt_open(&w, dir, why, sizeof(why)), 0);
+	w.maxslots = 4096;
+	most = w.maxslots / 8 * 7;
+	for (i = 0; i < most; i++) {
+		snprintf(name, sizeof(name), "u%u@example.test", i);
+		k = key(0, name, 2, UINT32_MAX);
+		assert_int_equal(send1(&w, &k, 1, T0, 1), WIN_ADMITTED);
+	}
+	k = key(0, "new@example.test", 2, UINT32_MAX);
+	assert_int_equal(send1(&w, &k, 1, T0 + 1, 1), WIN_FULL);
+	k = key(0, "u7@example.test", 2, UINT32_MAX);
+	assert_int_equal(send1(&w, &k, 1, T0 + 1, 1), WIN_ADMITTED);
+	assert_int_equal(send1(&w, &k, 1, T0 + 1, 1), WIN_LIMITED);
+	/* an hour and a minute later they are gone and there is room */
+	k = key(0, "new@example.test", 2, UINT32_MAX);
+	assert_int_equal(send1(&w, &k, 1, T0 + CNT_WINDOW + 60, 1),
+	    WIN_ADMITTED);
+	win_close(&w);
+}
+
 /* Twenty processes at once, 300 messages against a limit of 150: exactly
  * 150 are taken. */
 static void
@@ -267,6 +297,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth_keeps_counts, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_full_refuses_new_objects,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parallel_is_exact, setup,
 		    teardown),
 	};
