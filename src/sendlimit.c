@@ -56,7 +56,7 @@
 #define STATE		"/var/lib/relaygate/sendlimit"
 #define QUEUE		"/var/qmail/bin/qmail-queue"
 #define SMTPUSERS	"qmaild,root"
-#define HEADMAX		4096		/* qmail-smtpd's line is shorter */
+#define HEADMAX		65536		/* a longer first line is refused */
 #define ENVMAX		(64UL << 20)	/* a larger envelope is refused */
 
 /* qmail-queue's exit codes, as qmail-smtpd's qmail_close() reads them */
@@ -131,13 +131,14 @@ user_name(uid_t uid, char *out, size_t n)
 	fclose(f);
 }
 
-/* Has head[0..n) its first header whole (a line not folded on)? */
+/* Has head[0..n) its first header whole (a line not folded on)?  from:
+ * where to look, bytes before it were looked at. */
 static int
-first_header_done(const char *head, size_t n)
+first_header_done(const char *head, size_t n, size_t from)
 {
 	size_t	i;
 
-	for (i = 0; i < n; i++)
+	for (i = from; i < n; i++)
 		if (head[i] == '\n' && (i + 1 == n ? 0 : head[i + 1] != ' ' &&
 		    head[i + 1] != '\t'))
 			return 1;
@@ -148,10 +149,11 @@ first_header_done(const char *head, size_t n)
 static size_t
 read_head(char *head)
 {
-	size_t	n = 0;
+	size_t	n = 0, from = 0;
 	ssize_t	r;
 
-	while (n < HEADMAX && !first_header_done(head, n)) {
+	while (n < HEADMAX && !first_header_done(head, n, from)) {
+		from = n > 0 ? n - 1 : 0;
 		if ((r = read(0, head + n, HEADMAX - n)) == 0)
 			break;
 		if (r == -1) {
@@ -181,9 +183,8 @@ write_all(int fd, const char *b, size_t n)
 	return 0;
 }
 
-/* The rest of fd 0 into fd: spliced when both are pipes. */
 static int
-pump(int fd)
+copy(int fd)
 {
 	char	buf[65536];
 	ssize_t	r;
@@ -211,6 +212,25 @@ pump(int fd)
 		if (write_all(fd, buf, (size_t)r) == -1)
 			return -1;
 	}
+}
+
+/* What is left of fd 0, read and dropped: the writer must not block. */
+static void
+drain(void)
+{
+	char	buf[65536];
+
+	while (read(0, buf, sizeof(buf)) > 0 || errno == EINTR)
+		;
+}
+
+/* The rest of fd 0 into fd: spliced when both are pipes.  When the
+ * queue stops reading, the rest is drained: its exit code answers. */
+static void
+pump(int fd)
+{
+	if (copy(fd) == -1)
+		drain();
 }
 
 /* All of fd 1, the envelope. */
@@ -466,16 +486,40 @@ queue_mode(const struct conf *c)
 	    p[1])) == -1)
 		log_fatalsys(QQ_BUG, "fork");
 	close(e[0]);
+	if (p[0] == -1 && (rc = open("/dev/null", O_RDONLY)) != -1 &&
+	    rc != 0) {
+		/* fd 0 is qmail-queue's alone: its writer sees it stop */
+		dup2(rc, 0);
+		close(rc);
+	}
 	if (p[0] != -1) {
 		close(p[0]);
 		/* the message goes on even when the queue stopped reading:
 		 * its exit code is the answer */
 		if (write_all(p[1], head, hlen) == 0)
 			pump(p[1]);
+		else
+			drain();
 		close(p[1]);
 	}
 	env = read_envelope(&elen);
-	sender_identify(head, hlen, getuid(), network, &m.who);
+	if (network && hlen == HEADMAX && !first_header_done(head, hlen, 0)) {
+		/* a HELO that long would hide the login behind it */
+		close(e[1]);
+		finish(pid);
+		log_line("refused: the first header is over %d bytes; uid %lu",
+		    HEADMAX, (unsigned long)getuid());
+		return QQ_REFUSED;
+	}
+	if (sender_identify(head, hlen, getuid(), network, &m.who) == -1)
+		log_fatal(QQ_NOMEM, "out of memory");
+	if (m.who.toolong) {
+		close(e[1]);
+		finish(pid);
+		log_line("refused: a login name over %d bytes; uid %lu",
+		    LIMIT_NAMEMAX - 1, (unsigned long)getuid());
+		return QQ_REFUSED;
+	}
 	if (network && m.who.kind == SND_ADDRESS && getenv("RELAYCLIENT") ==
 	    NULL)
 		m.who.kind = SND_UNKNOWN, m.nkeys = 0;	/* inbound */

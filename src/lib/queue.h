@@ -10,6 +10,7 @@
 
 #define Q_ADDRMAX	1024	/* qmail-queue takes 1,002 bytes; qmail-smtpd 899 */
 #define Q_TEXTMAX	200
+#define Q_USERMAX	512	/* over a mailbox's most: a cut name shows */
 #define Q_HEADERMAX	65536	/* one unfolded header line, kept */
 #define Q_HEADERSMAX	(1 << 20)	/* the header read, at most */
 
@@ -48,7 +49,7 @@ struct qmsg {
 	char		 ip[64];
 	char		 host[Q_TEXTMAX];	/* TCPREMOTEHOST or "unknown" */
 	char		 helo[Q_TEXTMAX];
-	char		 user[Q_TEXTMAX];	/* the AUTH account: ESMTPA only */
+	char		 user[Q_USERMAX];	/* the AUTH account: ESMTPA only */
 	char		 rinfo[Q_TEXTMAX];	/* remote info, unverified: ident
 						   or MAIL's AUTH= */
 	char		 subject[Q_TEXTMAX];

@@ -15,6 +15,7 @@
  *   local user writes every byte of it, a first line that looks like
  *   qmail-smtpd's included.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "queue.h"
@@ -44,7 +45,9 @@ first_header(const char *head, size_t len, char *buf, size_t n)
 /*
  * head: the start of the message as qmail-queue gets it; uid: the
  * caller's real uid; network: that uid is the one qmail-smtpd runs as.
- * Returns 0 and fills s.
+ * Returns 0 and fills s; -1 when out of memory.  The first header is
+ * read whole, however long: a HELO a client made long must not hide the
+ * login written after it.
  */
 int
 sender_identify(const char *head, size_t len, uid_t uid, int network,
@@ -52,9 +55,10 @@ sender_identify(const char *head, size_t len, uid_t uid, int network,
 {
 	struct qmsg	 m;
 	struct ip	 ip;
-	char		 h[2048], *c;
+	char		*h, *c;
 	const char	*at;
 	size_t		 hl;
+	int		 ok;
 
 	memset(s, 0, sizeof(*s));
 	s->uid = uid;
@@ -63,14 +67,24 @@ sender_identify(const char *head, size_t len, uid_t uid, int network,
 		return 0;
 	}
 	memset(&m, 0, sizeof(m));
-	hl = first_header(head, len, h, sizeof(h));
-	if (!queue_received(h, hl, &m)) {
+	if ((h = malloc(len + 1)) == NULL)
+		return -1;
+	hl = first_header(head, len, h, len + 1);
+	ok = queue_received(h, hl, &m);
+	free(h);
+	if (!ok) {
 		s->kind = SND_UNKNOWN;
 		return 0;
 	}
 	/* "*" names every object's default in the limits file: no sender */
 	if (strcmp(m.user, "*") == 0) {
 		s->kind = SND_UNKNOWN;
+		return 0;
+	}
+	if (strlen(m.user) >= LIMIT_NAMEMAX) {
+		/* no mailbox is that long: a cut name would be another's */
+		s->kind = SND_UNKNOWN;
+		s->toolong = 1;
 		return 0;
 	}
 	if (m.user[0] != '\0' && limits_canon(L_MAILBOX, m.user, s->mailbox,

@@ -21,6 +21,7 @@ struct sender {
 	char		 domain[LIMIT_NAMEMAX];		/* "" when none */
 	char		 address[IP_FMTLEN];		/* canonical */
 	uid_t		 uid;
+	int		 toolong;	/* SND_UNKNOWN: a login too long */
 };
 
 int	sender_identify(const char *, size_t, uid_t, int, struct sender *);

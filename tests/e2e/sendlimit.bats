@@ -250,3 +250,36 @@ inject() {
 	cmp "$Z/before" "$Z/limits.cdb"
 	[ ! -e "$Z/limits.tmp" ]
 }
+
+@test "a long HELO hides no login: counted under the account up to 64 KB of first line, refused beyond" {
+	limits 'mailbox alice@example.test 1 unlimited' 'address * 100 unlimited'
+	serve
+	helo() {	# helo LENGTH: a session after AUTH with a HELO that long
+		local h
+		h=$(head -c "$1" /dev/zero | tr '\0' h)
+		printf '%s\r\n' "EHLO $h" "AUTH PLAIN $(printf '\0alice@example.test\0s3cret-Horse' | base64)" \
+		    "MAIL FROM:<a@example.test>" "RCPT TO:<p@elsewhere.test>" DATA "Subject: s" "" body . QUIT |
+		    "$TOOLS/tcpcat" -s 127.0.0.2 127.0.0.1 "$PORT"
+	}
+	run -0 helo 5000
+	[[ "$output" == *"250 ok "*" qp "* ]]
+	run -0 helo 5000
+	[[ "$output" == *"451 mail server temporarily rejected message"* ]]
+	run -0 helo 70000
+	[[ "$output" == *"451 mail server temporarily rejected message"* ]]
+	grep -q 'refused: the first header is over 65536 bytes' "$Z/sendlimit.log"
+	[ "$(queued)" -eq 1 ]
+}
+
+@test "a queue that stops reading a large message early: its answer at once, the writer never blocked" {
+	limits 'mailbox * 5 unlimited'
+	{
+		printf 'Received: from pc (HELO pc) (alice@example.test@192.0.2.1)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 -0000\n\n'
+		head -c 20000000 /dev/zero | tr '\0' x | fold -w 76
+	} > "$Z/big"
+	printf 'Fa@example.test\0Tp@elsewhere.test\0\0' > "$Z/env"
+	printf '#!/bin/sh\nexit 53\n' > "$Z/quit"
+	chmod 755 "$Z/quit"
+	run -53 timeout 30 sh -c 'cat "$1" | "$2" -L stderr -n root -l "$3" -d "$4" -q "$5" 1< "$6"' - \
+	    "$Z/big" "$RG_BIN/sendlimit" "$Z/limits.cdb" "$Z/state" "$Z/quit" "$Z/env"
+}

@@ -55,12 +55,15 @@
 #include <unistd.h>
 
 #define LINEMAX	4096
+/* qmail-smtpd reads a command into a stralloc, any length: so does the
+ * stand-in, up to 1 MB (a HELO as long as a client cares to send) */
+#define CMDMAX	(1 << 20)
 
 #include "qwrite.h"
 
 static const char	*hostname = "standin.example";
 static char	       **checkargs;	/* checkprogram subprogram ... */
-static char		 helo[4096];
+static char		 helo[CMDMAX];
 static char		 sender[512];
 static char		 user[256];
 static char		*rcpts;
@@ -717,7 +720,8 @@ reset:
 int
 main(int argc, char *argv[])
 {
-	char		 line[LINEMAX], addr[512];
+	static char	 line[CMDMAX];
+	char		 addr[512];
 	const char	*a;
 	int		 len;
 

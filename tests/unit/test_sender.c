@@ -92,6 +92,36 @@ test_no_line_of_qmail_smtpds(void **state)
 	    "x\n", 1).kind, SND_UNKNOWN);
 }
 
+/* A HELO made long does not hide the login after it; a login too long
+ * for any mailbox is not cut into another's name. */
+static void
+test_long_lines(void **state)
+{
+	static char	head[40000];
+	struct sender	s;
+	char		acct[400];
+	size_t		n;
+
+	n = (size_t)snprintf(head, sizeof(head), "Received: from unknown (HELO ");
+	memset(head + n, 'h', 30000);
+	n += 30000;
+	snprintf(head + n, sizeof(head) - n, ") (alice@example.test@192.0.2.9)\n"
+	    "  by mx with ESMTPA; 28 Nov 2026 10:00:00 -0000\n" BODY);
+	s = who(head, 1);
+	assert_int_equal(s.kind, SND_MAILBOX);
+	assert_string_equal(s.mailbox, "alice@example.test");
+	assert_string_equal(s.domain, "example.test");
+	memset(acct, 'a', 300);
+	snprintf(acct + 300, sizeof(acct) - 300, "@example.test");
+	snprintf(head, sizeof(head), "Received: from unknown (HELO pc) (%s@"
+	    "192.0.2.9)\n  by mx with ESMTPA; 28 Nov 2026 10:00:00 -0000\n"
+	    BODY, acct);
+	s = who(head, 1);
+	assert_int_equal(s.kind, SND_UNKNOWN);
+	assert_true(s.toolong);
+	assert_string_equal(s.mailbox, "");
+}
+
 int
 main(void)
 {
@@ -100,6 +130,7 @@ main(void)
 		cmocka_unit_test(test_claims_are_not_accounts),
 		cmocka_unit_test(test_local_injection_is_the_uid),
 		cmocka_unit_test(test_no_line_of_qmail_smtpds),
+		cmocka_unit_test(test_long_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
