@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/kv.h"
 #include "lib/limfile.h"
 #include "lib/log.h"
 #include "lib/sender.h"
@@ -56,6 +57,7 @@
 #define STATE		"/var/lib/relaygate/sendlimit"
 #define QUEUE		"/var/qmail/bin/qmail-queue"
 #define SMTPUSERS	"qmaild,root"
+#define CONF		"/etc/relaygate/sendlimit.conf"
 #define HEADMAX		65536		/* a longer first line is refused */
 #define ENVMAX		(64UL << 20)	/* a larger envelope is refused */
 
@@ -79,6 +81,83 @@ struct msg {
 	uint32_t	 rcpts;
 	int		 counted;	/* envelope read as qmail-queue reads it */
 };
+
+static const char *const settings[] = { "SENDLIMIT_LIMITS",
+    "SENDLIMIT_STATE", "SENDLIMIT_QUEUE", "SENDLIMIT_HOOK",
+    "SENDLIMIT_SMTPUSERS", NULL };
+
+static int
+conf_set(struct conf *c, const char *name, const char *v)
+{
+	const char	**to = NULL;
+	char		 *d;
+
+	if (strcmp(name, "SENDLIMIT_LIMITS") == 0)
+		to = &c->limits;
+	else if (strcmp(name, "SENDLIMIT_STATE") == 0)
+		to = &c->state;
+	else if (strcmp(name, "SENDLIMIT_QUEUE") == 0)
+		to = &c->queue;
+	else if (strcmp(name, "SENDLIMIT_HOOK") == 0)
+		to = &c->hook;
+	else if (strcmp(name, "SENDLIMIT_SMTPUSERS") == 0)
+		to = &c->smtpusers;
+	if (to == NULL)
+		return -1;
+	if ((d = strdup(v)) == NULL)
+		log_fatal(QQ_NOMEM, "out of memory");
+	*to = *d != '\0' ? d : NULL;
+	return 0;
+}
+
+/*
+ * Settings: options over environment over the file over the built-in
+ * ones, as authguard's.  QMAILQUEUE names a program, not a command line,
+ * so the file (SENDLIMIT_CONF, default /etc/relaygate/sendlimit.conf) is
+ * how a service sets them.  Run set-user-id, only the built-in file
+ * counts: the caller's environment is his.
+ */
+static void
+conf_load(struct conf *c, int secure)
+{
+	const char	*file = secure ? NULL : getenv("SENDLIMIT_CONF"), *v;
+	char		 line[1100], *name, *v0;
+	unsigned long	 lineno = 0;
+	FILE		*f;
+	int		 i;
+
+	if (file == NULL)
+		file = CONF;
+	if ((f = fopen(file, "re")) == NULL) {
+		if (errno != ENOENT)
+			log_fatalsys(QQ_CONFIG, "unable to read %s", file);
+	} else {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			lineno++;
+			if (strchr(line, '\n') == NULL && !feof(f))
+				log_fatal(QQ_CONFIG, "%s:%lu: line too long",
+				    file, lineno);
+			if ((i = kv_split(line, &name, &v0)) == 0)
+				continue;
+			if (i == -1)
+				log_fatal(QQ_CONFIG, "%s:%lu: want NAME = value",
+				    file, lineno);
+			if (conf_set(c, name, v0) == -1)
+				log_fatal(QQ_CONFIG, "%s:%lu: %s: unknown setting",
+				    file, lineno, name);
+		}
+		if (ferror(f))
+			log_fatalsys(QQ_CONFIG, "unable to read %s", file);
+		fclose(f);
+	}
+	for (i = 0; !secure && settings[i] != NULL; i++)
+		if ((v = getenv(settings[i])) != NULL)
+			conf_set(c, settings[i], v);
+	if (c->limits == NULL || c->state == NULL || c->queue == NULL ||
+	    c->smtpusers == NULL)
+		log_fatal(QQ_CONFIG, "%s: limits, state, queue and smtpusers "
+		    "cannot be empty", file);
+}
 
 /* Is uid one of the comma-separated users (names or numbers)? */
 static int
@@ -725,11 +804,13 @@ main(int argc, char *argv[])
 {
 	struct conf	 c = { LIMITS, STATE, QUEUE, NULL, SMTPUSERS };
 	int		 ch, logmode = LOG_TO_AUTO, mode = 'q';
+	int		 secure = getauxval(AT_SECURE) != 0;
 	long		 count = 20;
 
 	log_init("sendlimit", LOG_TO_AUTO);
-	if (getauxval(AT_SECURE) && argc > 1)
+	if (secure && argc > 1)
 		log_fatal(QQ_CONFIG, "run set-user-id: no options taken");
+	conf_load(&c, secure);
 	while ((ch = getopt(argc, argv, "c:d:hl:L:mn:q:sx:")) != -1) {
 		switch (ch) {
 		case 'c':

@@ -58,6 +58,7 @@ static const struct {
 	[K_QMAIL_BIN] = { "qmail_bin", PATH, NULL, 1 },
 	[K_RELAYGATE_BIN] = { "relaygate_bin", PATH, NULL, 1 },
 	[K_LOG_DIR] = { "log_dir", PATH, NULL, 1 },
+	[K_SENDLIMIT] = { "sendlimit", CHOICE, "no|yes", 1 },
 };
 
 static const char *defaults[K_COUNT] = {
@@ -70,6 +71,7 @@ static const char *defaults[K_COUNT] = {
 	[K_AUTH] = "optional",
 	[K_TLS] = "none",
 	[K_QMAIL_BIN] = "/var/qmail/bin",	/* Plesk's layout */
+	[K_SENDLIMIT] = "no",
 };
 
 const char *
@@ -80,6 +82,14 @@ svc_get(const struct svc *s, enum svc_key k)
 	if (k == K_RELAYGATE_BIN)
 		return svc_get(s, K_QMAIL_BIN);
 	return defaults[k];
+}
+
+/* The chain's environment: env's words, and QMAILQUEUE naming sendlimit
+ * when the service has it; NULL when none.  Set by svc_compose. */
+const char *
+svc_env(const struct svc *s)
+{
+	return s->env[0] != '\0' ? s->env : NULL;
 }
 
 unsigned int
@@ -316,6 +326,20 @@ svc_compose(struct svc *s, FILE *diag)
 	char		 path[1024];
 
 	s->argc = 0;
+	s->env[0] = '\0';
+	if (has(s, K_SENDLIMIT, "yes")) {
+		/* qmail-smtpd runs what QMAILQUEUE names as qmail-queue */
+		if (svc_get(s, K_ENV) != NULL &&
+		    strstr(svc_get(s, K_ENV), "QMAILQUEUE=") != NULL) {
+			fprintf(diag, "%s: sendlimit = yes and QMAILQUEUE in env: "
+			    "one queue program\n", s->file);
+			bad++;
+		}
+		snprintf(s->env, sizeof(s->env), "QMAILQUEUE=%s/sendlimit%s%s",
+		    rg, svc_get(s, K_ENV) ? " " : "", svc_get(s, K_ENV) ?
+		    svc_get(s, K_ENV) : "");
+	} else if (svc_get(s, K_ENV) != NULL)
+		strlcpy(s->env, svc_get(s, K_ENV), sizeof(s->env));
 	if (s->v[K_PORT] == NULL) {
 		fprintf(diag, "%s: port is missing\n", s->file);
 		bad++;
@@ -433,6 +457,17 @@ svc_check_exec(const struct svc *s, FILE *diag)
 		}
 		if (a[0] == '/' && access(a, X_OK) == -1) {
 			fprintf(diag, "%s: %s: %s\n", s->file, a,
+			    strerror(errno));
+			bad++;
+		}
+	}
+	if (has(s, K_SENDLIMIT, "yes")) {
+		char	path[1024];
+
+		snprintf(path, sizeof(path), "%s/sendlimit",
+		    svc_get(s, K_RELAYGATE_BIN));
+		if (access(path, X_OK) == -1) {
+			fprintf(diag, "%s: %s: %s\n", s->file, path,
 			    strerror(errno));
 			bad++;
 		}

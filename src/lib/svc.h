@@ -14,7 +14,7 @@ enum svc_key {
 	K_RBL, K_RBL_ALLOW, K_RBL_DNS, K_RBL_DEADLINE, K_LISTED,
 	K_AUTH, K_TLS, K_TLS_CERT, K_TLS_KEY,
 	K_BACKEND, K_BACKEND_ARGS, K_CHECKPASSWORD, K_CHAIN, K_ENV,
-	K_QMAIL_BIN, K_RELAYGATE_BIN, K_LOG_DIR,
+	K_QMAIL_BIN, K_RELAYGATE_BIN, K_LOG_DIR, K_SENDLIMIT,
 	K_COUNT
 };
 
@@ -24,6 +24,7 @@ struct svc {
 	char		*argv[2048];	/* the composed chain */
 	int		 argc;
 	char		 words[32768];	/* storage for argv */
+	char		 env[4096];	/* env, with QMAILQUEUE for sendlimit */
 };
 
 int	 svc_parse(FILE *, const char *, struct svc *, const struct svc *,
@@ -33,6 +34,7 @@ int	 svc_check_exec(const struct svc *, FILE *);
 int	 svc_clash(const struct svc *, int, FILE *);
 void	 svc_free(struct svc *);
 const char *svc_get(const struct svc *, enum svc_key);
+const char *svc_env(const struct svc *);
 unsigned int svc_num(const struct svc *, enum svc_key);
 int	 svc_load_dir(const char *, struct svc *, int, FILE *);
 

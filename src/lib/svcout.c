@@ -96,8 +96,8 @@ svc_xinetd(const struct svc *s, FILE *out)
 	fprintf(out, "\tper_source\t= %u\n", svc_num(s, K_PER_SOURCE));
 	fprintf(out, "\tcps\t\t= %u %u\n", svc_num(s, K_CPS),
 	    svc_num(s, K_CPS_PAUSE));
-	if (svc_get(s, K_ENV))
-		fprintf(out, "\tenv\t\t= %s\n", svc_get(s, K_ENV));
+	if (svc_env(s))
+		fprintf(out, "\tenv\t\t= %s\n", svc_env(s));
 	fprintf(out, "\tserver\t\t= %s\n", s->argv[0]);
 	if (s->argc > 1) {
 		fprintf(out, "\tserver_args\t= ");
@@ -163,8 +163,8 @@ svc_systemd_service(const struct svc *s, FILE *out)
 	fprintf(out, "User=%s\n", svc_get(s, K_USER));
 	if (svc_get(s, K_GROUP))
 		fprintf(out, "Group=%s\n", svc_get(s, K_GROUP));
-	if (svc_get(s, K_ENV)) {
-		strlcpy(buf, svc_get(s, K_ENV), sizeof(buf));
+	if (svc_env(s)) {
+		strlcpy(buf, svc_env(s), sizeof(buf));
 		for (w = strtok_r(buf, " \t", &save); w;
 		    w = strtok_r(NULL, " \t", &save)) {
 			fprintf(out, "Environment=");
@@ -185,8 +185,8 @@ svc_run(const struct svc *s, FILE *out)
 	fprintf(out, "#!/bin/sh\n");
 	header(s, out, "#");
 	fprintf(out, "exec 2>&1\n");
-	if (svc_get(s, K_ENV)) {
-		strlcpy(buf, svc_get(s, K_ENV), sizeof(buf));
+	if (svc_env(s)) {
+		strlcpy(buf, svc_env(s), sizeof(buf));
 		for (w = strtok_r(buf, " \t", &save); w;
 		    w = strtok_r(NULL, " \t", &save)) {
 			fprintf(out, "export ");

@@ -493,3 +493,35 @@ XI
 	# UNLISTED carries its port: no question of /etc/services
 	run -0 "$GEN" derive -n smtp-alt -p 1025 -u -f "$T/services" tests/fixtures/smtp_psa
 }
+
+@test "sendlimit = yes: QMAILQUEUE names sendlimit in every format; with QMAILQUEUE in env too it is refused; -c wants the program" {
+	mkdir "$T/d"
+	cp tests/fixtures/services.d/* "$T/d/"
+	f=$(grep -l '^port' "$T"/d/* | head -1)
+	echo 'sendlimit = yes' >> "$f"
+	bin=$(sed -n 's/^relaygate_bin[[:space:]]*=[[:space:]]*//p' "$T/d/defaults")
+	bin=${bin:-$(sed -n 's/^qmail_bin[[:space:]]*=[[:space:]]*//p' "$T/d/defaults")}
+	bin=${bin:-/var/qmail/bin}
+	for fmt in xinetd systemd daemontools; do
+		"$GEN" -d "$T/d" "$fmt" "$T/$fmt" > /dev/null
+	done
+	name=$(basename "$f")
+	grep -rq "env.*= QMAILQUEUE=$bin/sendlimit" "$T/xinetd"
+	grep -rqx "Environment=QMAILQUEUE=$bin/sendlimit" "$T/systemd"
+	grep -rqx "export QMAILQUEUE=$bin/sendlimit" "$T/daemontools"
+	# only the service that says so
+	[ "$(grep -rl QMAILQUEUE "$T/xinetd" | wc -l)" -eq 1 ]
+	cp "$f" "$T/keep"
+	if grep -q '^env' "$f"; then
+		sed -i 's|^env[[:space:]]*=[[:space:]]*|&QMAILQUEUE=/var/qmail/bin/qmail-queue |' "$f"
+	else
+		echo 'env = QMAILQUEUE=/var/qmail/bin/qmail-queue' >> "$f"
+	fi
+	run -100 "$GEN" -d "$T/d" xinetd "$T/x2"
+	[[ "$output" == *"sendlimit = yes and QMAILQUEUE in env: one queue program"* ]]
+	cp "$T/keep" "$f"
+	sed -i "s|^relaygate_bin.*||; \$a relaygate_bin = $T/nobin" "$f"
+	run "$GEN" -c -d "$T/d" xinetd "$T/x3"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$T/nobin/sendlimit"* ]]
+}

@@ -36,21 +36,28 @@ limits() {	# limits TEXT: the limits database
 	printf '%s\n' "$@" | "$RG_BIN/sendlimit" -m "$Z/limits.cdb" "$Z/limits.tmp"
 }
 
-# serve: the chain under xinetd on a free port of 127.0.0.1 (PORT)
+# serve: the chain under xinetd on a free port of 127.0.0.1 (PORT);
+# QMAILQUEUE names sendlimit itself, its settings in SENDLIMIT_CONF's file
 serve() {
 	PORT=$("$TOOLS/freeport")
-	cat > "$Z/qq" <<SH
-#!/bin/sh
-exec 2>> "$Z/sendlimit.log"
-STANDIN_QUEUE="$Z/q" exec ${SL[*]}
-SH
+	cat > "$Z/sendlimit.conf" <<CONF
+# as /etc/relaygate/sendlimit.conf would hold them
+SENDLIMIT_LIMITS = $Z/limits.cdb
+SENDLIMIT_STATE = $Z/state
+SENDLIMIT_QUEUE = $TOOLS/qmail-queue-standin
+SENDLIMIT_HOOK = $Z/hook
+SENDLIMIT_SMTPUSERS = root
+CONF
+	# fd 2 a file, not the socket: the log lines go there, not to syslog
 	cat > "$Z/smtpd" <<SH
 #!/bin/sh
-exec env ${SMTPD_ENV:-} QMAILQUEUE="$Z/qq" STANDIN_CONTROL="$Z/control" STANDIN_AUTHSLEEP=0 \\
+exec 2>> "$Z/sendlimit.log"
+exec env ${SMTPD_ENV:-} QMAILQUEUE="$RG_BIN/sendlimit" SENDLIMIT_CONF="$Z/sendlimit.conf" \\
+    STANDIN_QUEUE="$Z/q" STANDIN_CONTROL="$Z/control" STANDIN_AUTHSLEEP=0 \\
     CHECKPW_USERS="$Z/users" SMTPAUTH=+cram \\
     "$TOOLS/qmail-smtpd-standin" "$TESTTOOLS/checkpw" true
 SH
-	chmod 755 "$Z/qq" "$Z/smtpd"
+	chmod 755 "$Z/smtpd"
 	{
 		xinetd_defaults "$Z"
 		xinetd_service smtp-sl 127.0.0.1 "$PORT" "$RG_BIN/relaygate" \
@@ -98,7 +105,7 @@ queued() { find "$Z/q/mess" -type f | wc -l; }
 	# the alert ran once an object: not again for alice's second refusal
 	wait_grep "$Z/alerts" '^domain example.test messages 5 5$'
 	[ "$(sort "$Z/alerts")" = $'domain example.test messages 5 5\nmailbox alice@example.test messages 3 3' ]
-	run -0 "$RG_BIN/sendlimit" -s -l "$Z/limits.cdb" -d "$Z/state"
+	run -0 env SENDLIMIT_CONF="$Z/sendlimit.conf" "$RG_BIN/sendlimit" -s
 	[[ "${lines[1]}" =~ ^mailbox\ +alice@example.test\ +3/3\ +3\ +2$ ]]
 	[[ "$output" =~ domain\ +example.test\ +5/5\ +5\ +1 ]]
 	[[ "$output" =~ mailbox\ +bob@example.test\ +2/3\ +2\ +0 ]]
@@ -127,7 +134,7 @@ queued() { find "$Z/q/mess" -type f | wc -l; }
 	[ "$(cat "$Z"/out.* | grep -c '^250 ok ')" -eq 30 ]
 	[ "$(cat "$Z"/out.* | grep -c '^451 mail server temporarily rejected')" -eq 20 ]
 	[ "$(queued)" -eq 30 ]
-	run -0 "$RG_BIN/sendlimit" -s -l "$Z/limits.cdb" -d "$Z/state"
+	run -0 env SENDLIMIT_CONF="$Z/sendlimit.conf" "$RG_BIN/sendlimit" -s
 	[[ "${lines[1]}" =~ ^mailbox\ +alice@example.test\ +30/30\ +30\ +20$ ]]
 }
 
@@ -145,7 +152,7 @@ queued() { find "$Z/q/mess" -type f | wc -l; }
 	    "RCPT TO:<p@elsewhere.test>" DATA "Subject: s" "" body . QUIT)
 	[[ "$output" == *"250 ok "*" qp "* ]]
 	# each counted against the client's address, none against the victim
-	run -0 "$RG_BIN/sendlimit" -s -l "$Z/limits.cdb" -d "$Z/state"
+	run -0 env SENDLIMIT_CONF="$Z/sendlimit.conf" "$RG_BIN/sendlimit" -s
 	[[ "$output" =~ address\ +127.0.0.1\ +2/100 ]]
 	[[ "$output" != *victim* ]]
 	! grep -q 'victim' "$Z/sendlimit.log"
@@ -160,7 +167,7 @@ queued() { find "$Z/q/mess" -type f | wc -l; }
 		[[ "$(send - - 127.0.0.2 --to p@example.test)" == "250 ok "* ]]
 	done
 	[ "$(queued)" -eq 3 ]
-	run -0 "$RG_BIN/sendlimit" -s -l "$Z/limits.cdb" -d "$Z/state"
+	run -0 env SENDLIMIT_CONF="$Z/sendlimit.conf" "$RG_BIN/sendlimit" -s
 	[ "${lines[-1]}" = "0 objects counted in the last hour, 0 messages refused" ]
 }
 
@@ -282,4 +289,41 @@ inject() {
 	chmod 755 "$Z/quit"
 	run -53 timeout 30 sh -c 'cat "$1" | "$2" -L stderr -n root -l "$3" -d "$4" -q "$5" 1< "$6"' - \
 	    "$Z/big" "$RG_BIN/sendlimit" "$Z/limits.cdb" "$Z/state" "$Z/quit" "$Z/env"
+}
+
+@test "settings: options over environment over the file; a bad line in the file is a temporary refusal; set-user-id reads only the built-in file" {
+	limits 'mailbox * 1 unlimited'
+	printf 'Received: from pc (HELO pc) (alice@example.test@192.0.2.1)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 -0000\n\nbody\n' > "$Z/msg"
+	printf 'Fa@example.test\0Tp@elsewhere.test\0\0' > "$Z/env"
+	printf 'SENDLIMIT_LIMITS = %s\nSENDLIMIT_STATE = %s/nowhere\nSENDLIMIT_QUEUE = %s\nSENDLIMIT_SMTPUSERS = root\n' \
+	    "$Z/limits.cdb" "$Z" "$TOOLS/qmail-queue-standin" > "$Z/conf"
+	q() { env SENDLIMIT_CONF="$Z/conf" STANDIN_QUEUE="$Z/q" "$@" < "$Z/msg" 1< "$Z/env"; }
+	# the file's state directory is not there: 53
+	run -53 q "$RG_BIN/sendlimit" -L stderr
+	[[ "$output" == *"$Z/nowhere/counts"* ]]
+	# the environment over the file, an option over the environment
+	run -0 q env SENDLIMIT_STATE="$Z/state" "$RG_BIN/sendlimit" -L stderr
+	[[ "$output" == *"ok mailbox alice@example.test 1/1"* ]]
+	run -53 q env SENDLIMIT_STATE="$Z/nowhere" "$RG_BIN/sendlimit" -L stderr -d "$Z/state2"
+	[[ "$output" == *"$Z/state2/counts"* ]]
+	mkdir "$Z/state2"
+	run -0 q env SENDLIMIT_STATE="$Z/nowhere" "$RG_BIN/sendlimit" -L stderr -d "$Z/state2"
+	[[ "$output" == *"ok mailbox alice@example.test 1/1"* ]]
+	# a setting it does not know stops it: a limit ignored would not be there
+	echo 'SENDLIMIT_LIMIT = /tmp/x' >> "$Z/conf"
+	run -55 q "$RG_BIN/sendlimit" -L stderr -d "$Z/state"
+	[[ "$output" == *"$Z/conf:5: SENDLIMIT_LIMIT: unknown setting"* ]]
+	# set-user-id: SENDLIMIT_CONF and SENDLIMIT_* are the caller's, not taken
+	cp "$RG_BIN/sendlimit" "$Z/sendlimit-suid"
+	chown daemon "$Z/sendlimit-suid"
+	chmod 4755 "$Z/sendlimit-suid"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups -- env \
+	    SENDLIMIT_CONF="$Z/conf" SENDLIMIT_STATE=/tmp "$Z/sendlimit-suid" -s
+	[ "$status" -eq 55 ]
+	setpriv --reuid=nobody --regid=nogroup --clear-groups -- env \
+	    SENDLIMIT_CONF="$Z/conf" SENDLIMIT_STATE="$Z" SENDLIMIT_QUEUE=/bin/true \
+	    "$Z/sendlimit-suid" < "$Z/msg" 1< "$Z/env" 2> "$Z/suid.log" || true
+	# the built-in paths, none of the caller's
+	grep -q '/etc/relaygate/limits.cdb: no limits: not counted' "$Z/suid.log"
+	! grep -q "$Z" "$Z/suid.log"
 }
