@@ -96,6 +96,8 @@ int	cnt_give(struct win *, const struct cnt_key *, size_t, time_t,
 int	cnt_list(struct win *, time_t, int (*)(const struct cnt_slot *,
 	    uint32_t, uint32_t, uint32_t, void *), void *);
 uint32_t cnt_sum(const uint32_t *, time_t, time_t);
+uint64_t cnt_hash(const unsigned char *, unsigned int, const char *);
+uint64_t win_siphash(const unsigned char [16], const unsigned char *, size_t);
 
 /* The pure parts, for unit tests. */
 uint64_t win_hash(const unsigned char *, const char *, const char *);

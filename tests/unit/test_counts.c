@@ -247,6 +247,29 @@ test_full_refuses_new_objects(void **state)
 	win_close(&w);
 }
 
+/* SipHash-2-4 as its paper's test vector has it; kinds kept apart, case
+ * not, and another file key another hash. */
+static void
+test_keyed_hash(void **state)
+{
+	unsigned char	key[WIN_KEYLEN], msg[15];
+	uint64_t	h;
+	size_t		i;
+
+	for (i = 0; i < 16; i++)
+		key[i] = (unsigned char)i;
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (unsigned char)i;
+	assert_true(win_siphash(key, msg, sizeof(msg)) ==
+	    0xa129ca6149be45e5ULL);
+	assert_true(cnt_hash(key, 0, "Alice@Example.TEST") ==
+	    cnt_hash(key, 0, "alice@example.test"));
+	assert_true(cnt_hash(key, 0, "x") != cnt_hash(key, 2, "x"));
+	h = cnt_hash(key, 0, "x");
+	key[15] ^= 0x80;
+	assert_true(h != cnt_hash(key, 0, "x"));
+}
+
 /* Twenty processes at once, 300 messages against a limit of 150: exactly
  * 150 are taken. */
 static void
@@ -299,6 +322,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_full_refuses_new_objects,
 		    setup, teardown),
+		cmocka_unit_test(test_keyed_hash),
 		cmocka_unit_test_setup_teardown(test_parallel_is_exact, setup,
 		    teardown),
 	};
