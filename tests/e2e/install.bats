@@ -230,11 +230,22 @@ contents() {	# every path with its type, mode, owner, size and checksum
 	declare -A port
 	for s in smtp smtp-alt; do
 		port[$s]=$("$TOOLS/freeport")
-		sed -E -e "/^[[:space:]]*server(_args)?[[:space:]]*=/ s#([= ])/#\\1$R/#g" \
+		# the installed file, its paths inside the staging root, and the
+		# stand-ins' settings in its environment
+		sed -E -e "/^[[:space:]]*(server(_args)?|env)[[:space:]]*=/ s#([= ])/#\\1$R/#g" \
 		    -e "s/^([[:space:]]*port[[:space:]]*=).*/\\1 ${port[$s]}/" \
-		    -e "s/^}/\tbind\t\t= 127.0.0.1\n\tenv\t\t= STANDIN_CONTROL=$(sed 's/[\/&]/\\&/g' <<< "$R")\\/control STANDIN_QUEUE=$(sed 's/[\/&]/\\&/g' <<< "$R")\\/queue\n}/" \
+		    -e "s#^([[:space:]]*env[[:space:]]*=)#\\1 SENDLIMIT_CONF=$D/sendlimit.conf STANDIN_CONTROL=$R/control STANDIN_QUEUE=$R/queue CHECKPW_USERS=$D/users STANDIN_AUTHSLEEP=0 AUTHGUARD_CONF=$D/authguard.conf#" \
+		    -e "s/^}/\tbind\t\t= 127.0.0.1\n}/" \
 		    "$R/etc/xinetd.d/$s" > "$D/xinetd.d/$s"
 	done
+	# the installed settings and limits, their paths inside the staging
+	# root; qmail-queue the stand-in; one message an hour a mailbox
+	sed -E "s#= /#= $R/#" "$R/etc/relaygate/sendlimit.conf" > "$D/sendlimit.conf"
+	sed -i "s#^SENDLIMIT_QUEUE.*#SENDLIMIT_QUEUE = $TOOLS/qmail-queue-standin#" "$D/sendlimit.conf"
+	sed -i 's/^mailbox \* 100 1000$/mailbox * 1 1000/' "$R/etc/relaygate/limits"
+	"$R/usr/local/bin/sendlimit" -m "$R/etc/relaygate/limits.cdb" "$R/etc/relaygate/limits.tmp" < "$R/etc/relaygate/limits"
+	sed -E "s#= /#= $R/#" "$R/etc/relaygate/authguard.conf" > "$D/authguard.conf"
+	printf 'alice@example.test Sunflower-Kite-42\n' > "$D/users"
 	{ xinetd_defaults "$D"; echo "includedir $D/xinetd.d"; } > "$D/xinetd.conf"
 	start_xinetd "$D"
 	wait_listen 127.0.0.1 "${port[smtp]}"
@@ -249,6 +260,16 @@ contents() {	# every path with its type, mode, owner, size and checksum
 	run swaks --server 127.0.0.1 --port "${port[smtp-alt]}" --local-interface 127.0.0.2 \
 	    --from a@example.test --to friend@elsewhere.test --quit-after RCPT --timeout 10
 	[[ "$output" == *"<** 530"* ]]
+	# an account on the alternative port: its first message queued, the
+	# second refused by the installed sendlimit at the installed limit
+	for want in "<-  250 ok" "<\\*\\* 451 mail server temporarily rejected"; do
+		run swaks --server 127.0.0.1 --port "${port[smtp-alt]}" --local-interface 127.0.0.2 \
+		    --from alice@example.test --to friend@elsewhere.test --timeout 10 \
+		    --auth LOGIN --auth-user alice@example.test --auth-password Sunflower-Kite-42
+		[[ "$output" =~ $want ]] || { echo "$output"; false; }
+	done
+	[ "$(find "$R/queue/mess" -type f | wc -l)" -eq 1 ]
+	[ "$(stat -c %a "$R/var/lib/relaygate/sendlimit")" = 700 ]
 	stop_pid "$XINETD_PID"
 	XINETD_PID=
 }
