@@ -210,20 +210,6 @@ user_name(uid_t uid, char *out, size_t n)
 	fclose(f);
 }
 
-/* Has head[0..n) its first header whole (a line not folded on)?  from:
- * where to look, bytes before it were looked at. */
-static int
-first_header_done(const char *head, size_t n, size_t from)
-{
-	size_t	i;
-
-	for (i = from; i < n; i++)
-		if (head[i] == '\n' && (i + 1 == n ? 0 : head[i + 1] != ' ' &&
-		    head[i + 1] != '\t'))
-			return 1;
-	return 0;
-}
-
 /* Read up to the end of the first header (or HEADMAX, or EOF). */
 static size_t
 read_head(char *head)
@@ -231,7 +217,7 @@ read_head(char *head)
 	size_t	n = 0, from = 0;
 	ssize_t	r;
 
-	while (n < HEADMAX && !first_header_done(head, n, from)) {
+	while (n < HEADMAX && !sender_head_done(head, n, from)) {
 		from = n > 0 ? n - 1 : 0;
 		if ((r = read(0, head + n, HEADMAX - n)) == 0)
 			break;
@@ -339,29 +325,6 @@ read_envelope(size_t *len)
 	}
 	*len = n;
 	return b;
-}
-
-/* Recipients of a whole envelope as qmail-queue reads it; -1 if it is
- * not one (qmail-queue will say why; nothing is counted). */
-static long
-envelope_rcpts(const char *e, size_t len)
-{
-	const char	*p = e, *end = e + len, *z;
-	long		 n = 0;
-
-	if (len == 0 || *p != 'F')
-		return -1;
-	for (;;) {
-		if ((z = memchr(p, '\0', (size_t)(end - p))) == NULL ||
-		    z + 1 == end)
-			return -1;
-		p = z + 1;
-		if (*p == '\0')
-			return n;
-		if (*p != 'T')
-			return -1;
-		n++;
-	}
 }
 
 /* The objects a message counts against, with their limits. */
@@ -582,7 +545,7 @@ queue_mode(const struct conf *c)
 		close(p[1]);
 	}
 	env = read_envelope(&elen);
-	if (network && hlen == HEADMAX && !first_header_done(head, hlen, 0)) {
+	if (network && hlen == HEADMAX && !sender_head_done(head, hlen, 0)) {
 		/* a HELO that long would hide the login behind it */
 		close(e[1]);
 		finish(pid);
@@ -602,7 +565,7 @@ queue_mode(const struct conf *c)
 	if (network && m.who.kind == SND_ADDRESS && getenv("RELAYCLIENT") ==
 	    NULL)
 		m.who.kind = SND_UNKNOWN, m.nkeys = 0;	/* inbound */
-	else if ((nr = envelope_rcpts(env, elen)) >= 0) {
+	else if ((nr = sender_rcpts(env, elen)) >= 0) {
 		m.rcpts = nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
 		m.counted = 1;
 	}

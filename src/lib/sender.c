@@ -118,3 +118,40 @@ sender_identify(const char *head, size_t len, uid_t uid, int network,
 	s->kind = SND_UNKNOWN;
 	return 0;
 }
+
+/* Has head[0..n) its first header whole (a line not folded on)?  from:
+ * where to look, bytes before it were looked at. */
+int
+sender_head_done(const char *head, size_t n, size_t from)
+{
+	size_t	i;
+
+	for (i = from; i < n; i++)
+		if (head[i] == '\n' && (i + 1 == n ? 0 : head[i + 1] != ' ' &&
+		    head[i + 1] != '\t'))
+			return 1;
+	return 0;
+}
+
+/* Recipients of a whole envelope as qmail-queue reads it; -1 if it is
+ * not one (qmail-queue will say why; nothing is counted). */
+long
+sender_rcpts(const char *e, size_t len)
+{
+	const char	*p = e, *end = e + len, *z;
+	long		 n = 0;
+
+	if (len == 0 || *p != 'F')
+		return -1;
+	for (;;) {
+		if ((z = memchr(p, '\0', (size_t)(end - p))) == NULL ||
+		    z + 1 == end)
+			return -1;
+		p = z + 1;
+		if (*p == '\0')
+			return n;
+		if (*p != 'T')
+			return -1;
+		n++;
+	}
+}

@@ -25,5 +25,7 @@ struct sender {
 };
 
 int	sender_identify(const char *, size_t, uid_t, int, struct sender *);
+int	sender_head_done(const char *, size_t, size_t);
+long	sender_rcpts(const char *, size_t);
 
 #endif

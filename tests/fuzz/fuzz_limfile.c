@@ -4,7 +4,9 @@
  * canonical (canonicalising it again gives it back, it holds no space or
  * control byte) and has a key.  The whole input as the head of a message
  * from qmail-smtpd: a mailbox found is non-empty and clean, an address is
- * an address, and a local caller is always its uid.
+ * an address, and a local caller is always its uid.  The whole input as
+ * an envelope: the recipients counted are its T records up to the empty
+ * one, counted here another way, and none when it is not an envelope.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +57,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			abort();
 		sender_identify((const char *)data, len, 7, 0, &snd);
 		if (snd.kind != SND_USER || snd.uid != 7)
+			abort();
+	}
+	{
+		long	 n = sender_rcpts((const char *)data, len), t = 0;
+		size_t	 k, start = 0;
+		int	 whole = 0;
+
+		/* records: F first, then T, until an empty one, before the end */
+		for (k = 0; k < len; k++) {
+			if (data[k] != '\0')
+				continue;
+			if (k == start) {
+				whole = start > 0;
+				break;
+			}
+			if (data[start] != (start == 0 ? 'F' : 'T'))
+				break;
+			if (start > 0)
+				t++;
+			start = k + 1;
+		}
+		if (whole ? n != t : n != -1)
+			abort();
+	}
+	{
+		size_t	k;
+		int	done = 0;
+
+		for (k = 0; k + 1 < len && !done; k++)
+			done = data[k] == '\n' && data[k + 1] != ' ' &&
+			    data[k + 1] != '\t';
+		if (sender_head_done((const char *)data, len, 0) != done)
 			abort();
 	}
 	return 0;
