@@ -499,7 +499,7 @@ queue_mode(const struct conf *c)
 	struct msg	 m;
 	struct win	 w;
 	struct cdb	 db, *dbp = NULL;
-	struct stat	 st;
+	struct stat	 st, qst;
 	char		 head[HEADMAX + 1], why[1200], line[LOG_LINEMAX];
 	char		*env;
 	size_t		 hlen = 0, elen, i;
@@ -511,6 +511,11 @@ queue_mode(const struct conf *c)
 
 	memset(&m, 0, sizeof(m));
 	signal(SIGPIPE, SIG_IGN);
+	/* installed as qmail-queue, it must not run itself for ever */
+	if (stat("/proc/self/exe", &st) == 0 && stat(c->queue, &qst) == 0 &&
+	    st.st_dev == qst.st_dev && st.st_ino == qst.st_ino)
+		log_fatal(QQ_CONFIG, "%s is sendlimit itself: SENDLIMIT_QUEUE "
+		    "must name the real qmail-queue", c->queue);
 	network = smtp_uid(getuid(), c->smtpusers);
 	seekable = fstat(0, &st) == 0 && S_ISREG(st.st_mode);
 	if (network && seekable) {

@@ -277,3 +277,68 @@ contents() {	# every path with its type, mode, owner, size and checksum
 teardown() {
 	stop_pid "${XINETD_PID:-}"
 }
+
+# seed_queue: qmail's users and its qmail-queue (the stand-in), as qmail
+# installs it: set-user-id qmailq, group qmail
+seed_queue() {
+	seed
+	printf 'root:x:0:0:root:/root:/bin/sh\nqmailq:x:2005:2001::/var/qmail:/bin/false\n' > "$R/etc/passwd"
+	printf 'root:x:0:\nqmail:x:2001:\n' > "$R/etc/group"
+	cp "$TOOLS/qmail-queue-standin" "$R/var/qmail/bin/qmail-queue"
+	chown 2005:2001 "$R/var/qmail/bin/qmail-queue"
+	chmod 4711 "$R/var/qmail/bin/qmail-queue"
+}
+
+@test "--queue-in-place: sendlimit is qmail-queue (set-user-id qmailq, set-group-id qmail), the real one 4710 beside it; uninstall puts the original back to the byte" {
+	seed_queue
+	before=$(contents)
+	run -0 "$INSTALL" --root "$R" --queue-in-place
+	q=$R/var/qmail/bin/qmail-queue
+	[ "$(stat -c '%a %u %g' "$q")" = "6711 2005 2001" ]
+	cmp "$q" "$RG_BIN/sendlimit"
+	[ "$(stat -c '%a %u %g' "$q.real")" = "4710 2005 2001" ]
+	cmp "$q.real" "$TOOLS/qmail-queue-standin"
+	grep -qx 'SENDLIMIT_QUEUE = /var/qmail/bin/qmail-queue.real' "$R/etc/relaygate/sendlimit.conf"
+	[ "$(stat -c '%a %u' "$R/var/lib/relaygate/sendlimit")" = "700 2005" ]
+	# counted once: the services do not set QMAILQUEUE as well
+	! grep -rq QMAILQUEUE "$R/etc/xinetd.d"
+	grep -Eq '^sendlimit[[:space:]]*= no' "$R/etc/relaygate/services.d/defaults"
+	# again: nothing changes
+	once=$(contents)
+	run -0 "$INSTALL" --root "$R" --queue-in-place
+	[ "$(contents)" = "$once" ]
+	run -0 "$INSTALL" --root "$R" --uninstall
+	[ "$(contents)" = "$before" ]
+	[ "$(stat -c '%a %u %g' "$q")" = "4711 2005 2001" ]
+}
+
+@test "--queue-in-place: a failure at any step leaves qmail-queue as it was" {
+	seed_queue
+	before=$(contents)
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		RELAYGATE_INSTALL_FAILAT=$n run "$INSTALL" --root "$R" --queue-in-place
+		[ "$status" -eq 111 ]
+		[ "$(contents)" = "$before" ] || { echo "after step $n"; diff <(echo "$before") <(contents); false; }
+	done
+}
+
+@test "--queue-in-place refuses, writing nothing: no qmailq, a qmail-queue.real not its own, sendlimit = yes in the admin's definitions" {
+	seed_queue
+	sed -i '/^qmailq:/d' "$R/etc/passwd"
+	before=$(contents)
+	run -100 "$INSTALL" --root "$R" --queue-in-place
+	[[ "$output" == *"no user qmailq or group qmail"* ]]
+	[ "$(contents)" = "$before" ]
+	echo 'qmailq:x:2005:2001::/var/qmail:/bin/false' >> "$R/etc/passwd"
+	cp /bin/true "$R/var/qmail/bin/qmail-queue.real"
+	before=$(contents)
+	run -100 "$INSTALL" --root "$R" --queue-in-place
+	[[ "$output" == *"qmail-queue.real is there and not relaygate's"* ]]
+	[ "$(contents)" = "$before" ]
+	rm "$R/var/qmail/bin/qmail-queue.real"
+	run -0 "$INSTALL" --root "$R"
+	before=$(contents)
+	run -100 "$INSTALL" --root "$R" --queue-in-place
+	[[ "$output" == *"sendlimit = yes, which would count each message twice"* ]]
+	[ "$(contents)" = "$before" ]
+}

@@ -309,6 +309,9 @@ inject() {
 	mkdir "$Z/state2"
 	run -0 q env SENDLIMIT_STATE="$Z/nowhere" "$RG_BIN/sendlimit" -L stderr -d "$Z/state2"
 	[[ "$output" == *"ok mailbox alice@example.test 1/1"* ]]
+	# in qmail-queue's place, the queue it runs must not be itself
+	run -55 q "$RG_BIN/sendlimit" -L stderr -d "$Z/state" -q "$RG_BIN/sendlimit"
+	[[ "$output" == *"$RG_BIN/sendlimit is sendlimit itself"* ]]
 	# a setting it does not know stops it: a limit ignored would not be there
 	echo 'SENDLIMIT_LIMIT = /tmp/x' >> "$Z/conf"
 	run -55 q "$RG_BIN/sendlimit" -L stderr -d "$Z/state"
