@@ -556,6 +556,7 @@ queue_mode(const struct conf *c)
 		finish(pid);
 		log_line("refused: the first header is over %d bytes; uid %lu",
 		    HEADMAX, (unsigned long)getuid());
+		free(env);
 		return QQ_REFUSED;
 	}
 	if (sender_identify(head, hlen, getuid(), network, &m.who) == -1)
@@ -565,6 +566,7 @@ queue_mode(const struct conf *c)
 		finish(pid);
 		log_line("refused: a login name over %d bytes; uid %lu",
 		    LIMIT_NAMEMAX - 1, (unsigned long)getuid());
+		free(env);
 		return QQ_REFUSED;
 	}
 	if (network && m.who.kind == SND_ADDRESS && getenv("RELAYCLIENT") ==
@@ -619,6 +621,7 @@ queue_mode(const struct conf *c)
 				alert(c->hook, k, byrcpts);
 			break;
 		}
+		free(env);
 		return QQ_REFUSED;
 	}
 	if (write_all(e[1], env, elen) == -1 && errno != EPIPE)
@@ -770,7 +773,8 @@ compile(const char *cdbpath, const char *tmp)
 int
 main(int argc, char *argv[])
 {
-	struct conf	 c = { LIMITS, STATE, QUEUE, NULL, SMTPUSERS };
+	/* static: its strings live as long as the process */
+	static struct conf c = { LIMITS, STATE, QUEUE, NULL, SMTPUSERS };
 	int		 ch, logmode = LOG_TO_AUTO, mode = 'q';
 	int		 secure = getauxval(AT_SECURE) != 0;
 	long		 count = 20;
