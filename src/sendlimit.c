@@ -89,8 +89,11 @@ static const char *const settings[] = { "SENDLIMIT_LIMITS",
 static int
 conf_set(struct conf *c, const char *name, const char *v)
 {
+	static char	 *owned[8];	/* one copy a setting */
+	static size_t	  nowned;
 	const char	**to = NULL;
 	char		 *d;
+	size_t		  i;
 
 	if (strcmp(name, "SENDLIMIT_LIMITS") == 0)
 		to = &c->limits;
@@ -106,6 +109,15 @@ conf_set(struct conf *c, const char *name, const char *v)
 		return -1;
 	if ((d = strdup(v)) == NULL)
 		log_fatal(QQ_NOMEM, "out of memory");
+	/* the one before, when it was a copy too */
+	for (i = 0; i < nowned; i++)
+		if (owned[i] == *to) {
+			free(owned[i]);
+			owned[i] = d;
+			break;
+		}
+	if (i == nowned)
+		owned[nowned++] = d;
 	*to = *d != '\0' ? d : NULL;
 	return 0;
 }
