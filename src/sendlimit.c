@@ -89,7 +89,7 @@ static const char *const settings[] = { "SENDLIMIT_LIMITS",
 static int
 conf_set(struct conf *c, const char *name, const char *v)
 {
-	static char	 *owned[8];	/* one copy a setting */
+	static char	 *owned[16];	/* file and environment, each */
 	static size_t	  nowned;
 	const char	**to = NULL;
 	char		 *d;
@@ -116,7 +116,7 @@ conf_set(struct conf *c, const char *name, const char *v)
 			owned[i] = d;
 			break;
 		}
-	if (i == nowned)
+	if (i == nowned && nowned < sizeof(owned) / sizeof(owned[0]))
 		owned[nowned++] = d;
 	*to = *d != '\0' ? d : NULL;
 	return 0;
