@@ -597,6 +597,71 @@ add_event(struct slot *s, time_t now, unsigned int window)
 		s->h.newest = (uint32_t)now;
 }
 
+/* Where a key of this step is, or goes. */
+struct found {
+	int		rc;	/* probe's: 1 there, 0 a place for it, -2 none */
+	uint32_t	at;
+	int		fresh;	/* a slot never used before */
+	int		write;	/* written in this step */
+};
+
+/* The start of a step: at most WIN_TAKEMAX keys, the table locked. */
+static int
+step_begin(struct win *w, size_t n, char *why, size_t whylen)
+{
+	if (n > WIN_TAKEMAX) {
+		snprintf(why, whylen, "%zu keys in one step: %d at most", n,
+		    WIN_TAKEMAX);
+		return -1;
+	}
+	if (attach(w) == -1) {
+		snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static enum win_take
+step_ioerr(struct win *w, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
+	detach(w);
+	return WIN_ERROR;
+}
+
+/*
+ * Where key i of f[] is to be written.  What the first probe found still
+ * holds, unless the table was rebuilt, or an earlier new key of this step
+ * chose the same free slot.  0, -1 on I/O error, -2 when there is no room.
+ */
+static int
+step_place(struct win *w, struct found *f, size_t i, uint64_t hash,
+    int rebuilt, time_t now, unsigned int window, void *slot)
+{
+	size_t	j;
+	int	again = rebuilt || f[i].rc == -2;
+
+	for (j = 0; j < i && !again; j++)
+		again = f[j].write && f[i].rc != 1 && f[j].rc != 1 &&
+		    f[i].at == f[j].at;
+	if (again && (f[i].rc = probe(w, hash, now, window, slot, &f[i].at,
+	    &f[i].fresh)) == -1)
+		return -1;
+	return f[i].rc == -2 ? -2 : 0;
+}
+
+/* Write a placed slot; -1 on I/O error. */
+static int
+step_write(struct win *w, const struct found *f, const void *slot)
+{
+	if (pwrite(w->fd, slot, w->slotsize, slot_off(w, f->at)) !=
+	    (ssize_t)w->slotsize)
+		return -1;
+	if (f->fresh)
+		w->used++;
+	return 0;
+}
+
 /*
  * The atomic step: count every key's events in the window; when each is
  * below its limit, add one event at now to all of them.  keys[].count
@@ -607,32 +672,25 @@ win_take(struct win *w, struct win_key *keys, size_t n, time_t now,
     unsigned int window, char *why, size_t whylen)
 {
 	struct slot	 s[WIN_TAKEMAX];
-	uint32_t	 at[WIN_TAKEMAX], more = 0;
-	size_t		 i, j;
-	int		 rc[WIN_TAKEMAX], fresh_slot[WIN_TAKEMAX], limited = 0;
-	int		 isnew[WIN_TAKEMAX];
-	int		 rebuilt = 0, again;
+	struct found	 f[WIN_TAKEMAX];
+	uint32_t	 more = 0;
+	size_t		 i;
+	int		 limited = 0, rebuilt = 0, rc;
 	enum win_take	 t;
 
-	if (n > WIN_TAKEMAX) {
-		snprintf(why, whylen, "%zu keys in one step: %d at most", n,
-		    WIN_TAKEMAX);
+	if (step_begin(w, n, why, whylen) == -1)
 		return WIN_ERROR;
-	}
-	if (attach(w) == -1) {
-		snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
-		return WIN_ERROR;
-	}
 	for (i = 0; i < n; i++) {
 		keys[i].hash = win_hash(w->key, keys[i].kind, keys[i].name);
-		if ((rc[i] = probe(w, keys[i].hash, now, window, &s[i], &at[i],
-		    &fresh_slot[i])) == -1)
-			goto ioerr;
-		keys[i].count = rc[i] == 1 ? win_count(s[i].ts, s[i].h.n, now,
+		if ((f[i].rc = probe(w, keys[i].hash, now, window, &s[i],
+		    &f[i].at, &f[i].fresh)) == -1)
+			return step_ioerr(w, why, whylen);
+		f[i].write = 1;
+		keys[i].count = f[i].rc == 1 ? win_count(s[i].ts, s[i].h.n, now,
 		    window) : 0;
 		if (keys[i].count >= (int)keys[i].limit)
 			limited = 1;
-		if ((isnew[i] = rc[i] != 1))
+		if (f[i].rc != 1)
 			more++;
 	}
 	if (limited) {
@@ -642,41 +700,27 @@ win_take(struct win *w, struct win_key *keys, size_t n, time_t now,
 	if (more > 0 && (t = room(w, more, now, window, &rebuilt)) !=
 	    WIN_ADMITTED) {
 		if (t == WIN_ERROR)
-			goto ioerr;
+			return step_ioerr(w, why, whylen);
 		detach(w);
 		return t;
 	}
 	for (i = 0; i < n; i++) {
-		/*
-		 * What the first probe found still holds, unless the table
-		 * was rebuilt, or two new keys chose the same free slot.
-		 */
-		again = rebuilt || rc[i] == -2;
-		for (j = 0; j < i && !again; j++)
-			again = isnew[i] && isnew[j] && at[i] == at[j];
-		if (again && (rc[i] = probe(w, keys[i].hash, now, window,
-		    &s[i], &at[i], &fresh_slot[i])) == -1)
-			goto ioerr;
-		if (rc[i] == -2) {
+		if ((rc = step_place(w, f, i, keys[i].hash, rebuilt, now,
+		    window, &s[i])) == -1)
+			return step_ioerr(w, why, whylen);
+		if (rc == -2) {
 			detach(w);
 			return WIN_FULL;
 		}
 		s[i].h.hash = keys[i].hash;
 		add_event(&s[i], now, window);
-		if (pwrite(w->fd, &s[i], sizeof(s[i]), slot_off(w, at[i])) !=
-		    (ssize_t)sizeof(s[i]))
-			goto ioerr;
-		if (fresh_slot[i])
-			w->used++;
+		if (step_write(w, &f[i], &s[i]) == -1)
+			return step_ioerr(w, why, whylen);
 	}
 	if (more > 0 && hdr_write(w) == -1)
-		goto ioerr;
+		return step_ioerr(w, why, whylen);
 	detach(w);
 	return WIN_ADMITTED;
-ioerr:
-	snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
-	detach(w);
-	return WIN_ERROR;
 }
 
 /* Take back one event at stamp from each key (a provisional one). */
@@ -811,29 +855,22 @@ cnt_take(struct win *w, struct cnt_key *keys, size_t n, time_t now,
     uint32_t rcpts, char *why, size_t whylen)
 {
 	struct cnt_slot	 s[WIN_TAKEMAX];
-	uint32_t	 at[WIN_TAKEMAX], more = 0;
-	size_t		 i, j;
-	int		 rc[WIN_TAKEMAX], fresh_slot[WIN_TAKEMAX];
-	int		 write[WIN_TAKEMAX], limited = 0, rebuilt = 0, again, b;
+	struct found	 f[WIN_TAKEMAX];
+	uint32_t	 more = 0;
+	size_t		 i;
+	int		 limited = 0, rebuilt = 0, rc, b;
 	enum win_take	 t;
 
-	if (n > WIN_TAKEMAX) {
-		snprintf(why, whylen, "%zu keys in one step: %d at most", n,
-		    WIN_TAKEMAX);
+	if (step_begin(w, n, why, whylen) == -1)
 		return WIN_ERROR;
-	}
-	if (attach(w) == -1) {
-		snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
-		return WIN_ERROR;
-	}
 	for (i = 0; i < n; i++) {
 		keys[i].hash = cnt_hash(w->key, keys[i].kind, keys[i].name);
 		keys[i].over = keys[i].alert = 0;
-		if ((rc[i] = probe(w, keys[i].hash, now, CNT_WINDOW, &s[i],
-		    &at[i], &fresh_slot[i])) == -1)
-			goto ioerr;
+		if ((f[i].rc = probe(w, keys[i].hash, now, CNT_WINDOW, &s[i],
+		    &f[i].at, &f[i].fresh)) == -1)
+			return step_ioerr(w, why, whylen);
 		keys[i].msgs = keys[i].rcpts = 0;
-		if (rc[i] == 1 && s[i].h.n != 0) {
+		if (f[i].rc == 1 && s[i].h.n != 0) {
 			keys[i].msgs = cnt_sum(s[i].msgs, s[i].h.newest, now);
 			keys[i].rcpts = cnt_sum(s[i].rcpts, s[i].h.newest, now);
 		}
@@ -843,30 +880,26 @@ cnt_take(struct win *w, struct cnt_key *keys, size_t n, time_t now,
 	}
 	/* a refusal is written to the keys that refused, a message to all */
 	for (i = 0; i < n; i++)
-		if ((write[i] = !limited || keys[i].over) && rc[i] != 1)
+		if ((f[i].write = !limited || keys[i].over) && f[i].rc != 1)
 			more++;
 	if (more > 0 && (t = room(w, more, now, CNT_WINDOW, &rebuilt)) !=
 	    WIN_ADMITTED) {
 		if (t == WIN_ERROR)
-			goto ioerr;
+			return step_ioerr(w, why, whylen);
 		detach(w);
 		return t;
 	}
 	for (i = 0; i < n; i++) {
-		if (!write[i])
+		if (!f[i].write)
 			continue;
-		again = rebuilt || rc[i] == -2;
-		for (j = 0; j < i && !again; j++)
-			again = write[j] && rc[i] != 1 && rc[j] != 1 &&
-			    at[i] == at[j];
-		if (again && (rc[i] = probe(w, keys[i].hash, now, CNT_WINDOW,
-		    &s[i], &at[i], &fresh_slot[i])) == -1)
-			goto ioerr;
-		if (rc[i] == -2) {
+		if ((rc = step_place(w, f, i, keys[i].hash, rebuilt, now,
+		    CNT_WINDOW, &s[i])) == -1)
+			return step_ioerr(w, why, whylen);
+		if (rc == -2) {
 			detach(w);
 			return WIN_FULL;
 		}
-		if (rc[i] != 1)
+		if (f[i].rc != 1)
 			memset(&s[i], 0, sizeof(s[i]));
 		s[i].h.hash = keys[i].hash;
 		s[i].kind = keys[i].kind;
@@ -884,20 +917,13 @@ cnt_take(struct win *w, struct cnt_key *keys, size_t n, time_t now,
 			s[i].alerted = (uint32_t)now;
 			keys[i].alert = 1;
 		}
-		if (pwrite(w->fd, &s[i], sizeof(s[i]), slot_off(w, at[i])) !=
-		    (ssize_t)sizeof(s[i]))
-			goto ioerr;
-		if (fresh_slot[i])
-			w->used++;
+		if (step_write(w, &f[i], &s[i]) == -1)
+			return step_ioerr(w, why, whylen);
 	}
 	if (more > 0 && hdr_write(w) == -1)
-		goto ioerr;
+		return step_ioerr(w, why, whylen);
 	detach(w);
 	return limited ? WIN_LIMITED : WIN_ADMITTED;
-ioerr:
-	snprintf(why, whylen, "%s: %s", w->path, strerror(errno));
-	detach(w);
-	return WIN_ERROR;
 }
 
 /* Take back a message counted at stamp (one the queue did not take). */
