@@ -36,7 +36,7 @@ MANS	= $(PROGS:%=src/%.8)
 MAN5	= src/relaygate-gen.5
 LIBSRC	= $(wildcard src/lib/*.c)
 LIBOBJ	= $(LIBSRC:src/lib/%.c=$(B)/lib/%.o)
-LIBS	= -lcdb -lcares -ltls -lssl -lcrypto -lresolv -lcrack -lz \
+LIBS	= -lcdb -lcares -ltls -lssl -lcrypto -lresolv -lcrack -lz -lhiredis \
 	  $(shell pkg-config --static --libs libbsd)
 UNITSRC	= $(wildcard tests/unit/test_*.c)
 UNITS	= $(UNITSRC:tests/unit/%.c=$(B)/tests/%)

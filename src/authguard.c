@@ -25,6 +25,7 @@
 #include "lib/kv.h"
 #include "lib/ip.h"
 #include "lib/log.h"
+#include "lib/rstate.h"
 #include "lib/stage.h"
 #include "lib/window.h"
 
@@ -41,6 +42,7 @@ struct conf {
 	char		 state[512], banned[512], checker[512], cram[512];
 	unsigned int	 users, addrs, window, v4len, v6len;
 	int		 acceptweak;
+	struct rconf	 redis;		/* addr "": the local file only */
 };
 
 /* One number in [lo, hi] into *v, or why not. */
@@ -88,6 +90,16 @@ conf_set(struct conf *c, const char *name, const char *v)
 		return number(&c->v4len, v, 8, 32);
 	if (strcmp(name, "AUTHGUARD_V6PREFIX") == 0)
 		return number(&c->v6len, v, 16, 128);
+	if (strcmp(name, "AUTHGUARD_REDIS") == 0)
+		return path(c->redis.addr, sizeof(c->redis.addr), v);
+	if (strcmp(name, "AUTHGUARD_REDIS_USER") == 0)
+		return path(c->redis.user, sizeof(c->redis.user), v);
+	if (strcmp(name, "AUTHGUARD_REDIS_PASSWORD") == 0)
+		return path(c->redis.pass, sizeof(c->redis.pass), v);
+	if (strcmp(name, "AUTHGUARD_REDIS_PREFIX") == 0)
+		return path(c->redis.prefix, sizeof(c->redis.prefix), v);
+	if (strcmp(name, "AUTHGUARD_REDIS_TIMEOUT") == 0)
+		return number(&c->redis.timeout_ms, v, 1, 60000);
 	if (strcmp(name, "AUTHGUARD_WEAK") == 0) {
 		if (strcmp(v, "accept") == 0)
 			c->acceptweak = 1;
@@ -103,7 +115,9 @@ conf_set(struct conf *c, const char *name, const char *v)
 static const char *const settings[] = { "AUTHGUARD_STATE", "AUTHGUARD_BANNED",
     "AUTHGUARD_CHECKER", "AUTHGUARD_CRAM", "AUTHGUARD_USERS", "AUTHGUARD_ADDRS",
     "AUTHGUARD_WINDOW", "AUTHGUARD_V4PREFIX", "AUTHGUARD_V6PREFIX",
-    "AUTHGUARD_WEAK", NULL };
+    "AUTHGUARD_WEAK", "AUTHGUARD_REDIS", "AUTHGUARD_REDIS_USER",
+    "AUTHGUARD_REDIS_PASSWORD", "AUTHGUARD_REDIS_PREFIX",
+    "AUTHGUARD_REDIS_TIMEOUT", NULL };
 
 /*
  * Settings: options over environment over the file over defaults.  The
@@ -284,11 +298,14 @@ main(int argc, char *argv[])
 	struct conf		 c = { .state = "/var/lib/relaygate/authguard",
 				    .banned = "/etc/relaygate/banned.cdb",
 				    .users = 5, .addrs = 20, .window = 900,
-				    .v4len = 32, .v6len = 64 };
+				    .v4len = 32, .v6len = 64,
+				    .redis = { .prefix = "relaygate:",
+				    .timeout_ms = RSTATE_TIMEOUT } };
 	struct guard_creds	 cr;
 	struct guard_in		 in;
 	struct guard_out	 out;
 	struct win		 w;
+	struct rstate		 rs = { .c = NULL };
 	struct win_key		 keys[2];
 	struct client		 cl;
 	char			 data[GUARD_FD3MAX + 2], addr[IP_FMTLEN] = "unknown";
@@ -417,11 +434,26 @@ main(int argc, char *argv[])
 	in.maxuser = (int)c.users;
 	in.maxaddr = (int)c.addrs;
 	in.acceptweak = c.acceptweak;
-	if ((rc = win_open(&w, c.state, why, sizeof(why))) != 0)
+	w.fd = -1;
+	if (c.redis.addr[0] != '\0') {
+		/* shared with the other hosts; locally for as long as not */
+		if (rstate_open(&rs, &c.redis, why, sizeof(why)) == -1 ||
+		    (took = rstate_win_take(&rs, keys, nkeys, c.window, why,
+		    sizeof(why))) == WIN_ERROR) {
+			rstate_close(&rs);
+			if (rstate_outage(c.state, 1) != 0)
+				log_line("warning: %s: counting locally until "
+				    "it answers", why);
+		} else if (rstate_outage(c.state, 0) == 1)
+			log_line("redis %s answers again: counting there",
+			    c.redis.addr);
+	}
+	if (rs.c == NULL && (rc = win_open(&w, c.state, why, sizeof(why))) !=
+	    0)
 		log_line("warning: %s%s", why, rc < 0 ?
 		    ": failures are not counted" : "");
-	if (w.fd != -1 && (took = win_take(&w, keys, nkeys, now, c.window, why,
-	    sizeof(why))) == WIN_ERROR)
+	if (rs.c == NULL && w.fd != -1 && (took = win_take(&w, keys, nkeys,
+	    now, c.window, why, sizeof(why))) == WIN_ERROR)
 		log_line("warning: %s: failures are not counted", why);
 	in.nuser = keys[0].count;
 	in.naddr = nkeys > 1 ? keys[1].count : 0;
@@ -455,9 +487,13 @@ main(int argc, char *argv[])
 	in.status = rc;
 	in.weak = weak != NULL;
 	out = guard_decide(&in);
-	if (counted && out.record == GUARD_REC_TAKEBACK &&
+	if (counted && out.record == GUARD_REC_TAKEBACK && rs.c != NULL &&
+	    rstate_win_give(&rs, keys, nkeys, why, sizeof(why)) == -1)
+		log_line("warning: %s", why);
+	else if (counted && out.record == GUARD_REC_TAKEBACK && rs.c == NULL &&
 	    win_give(&w, keys, nkeys, now) == -1)
 		log_line("warning: %s: %s", w.path, strerror(errno));
+	rstate_close(&rs);
 	if (out.verdict == GUARD_WEAK || out.verdict == GUARD_OK_WEAK)
 		snprintf(detail, sizeof(detail), " (%s)", weak);
 	else if (out.verdict == GUARD_FAILED)

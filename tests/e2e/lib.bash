@@ -148,3 +148,16 @@ wait_grep() {
 	echo "no line matching $2 in $1" >&2
 	return 1
 }
+
+# start_redis DIR [ARGS...]: a redis-server of our own on a free loopback
+# port, nothing saved to disk; sets REDIS_PORT and REDIS_PID.
+start_redis() {
+	local dir=$1
+	shift
+	REDIS_PORT=$("$TOOLS/freeport")
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" \
+	    --appendonly no --dir "$dir" "$@" > "$dir/redis.$REDIS_PORT.log" 2>&1 &
+	REDIS_PID=$!
+	wait_listen 127.0.0.1 "$REDIS_PORT"
+	export REDIS_PORT REDIS_PID
+}
