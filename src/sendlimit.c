@@ -44,6 +44,7 @@
 #include "lib/kv.h"
 #include "lib/limfile.h"
 #include "lib/log.h"
+#include "lib/rstate.h"
 #include "lib/sender.h"
 #include "lib/stage.h"
 #include "lib/window.h"
@@ -71,6 +72,7 @@
 
 struct conf {
 	const char	*limits, *state, *queue, *hook, *smtpusers;
+	const char	*redis, *ruser, *rpass, *rprefix, *rtimeout;
 };
 
 struct msg {
@@ -84,12 +86,14 @@ struct msg {
 
 static const char *const settings[] = { "SENDLIMIT_LIMITS",
     "SENDLIMIT_STATE", "SENDLIMIT_QUEUE", "SENDLIMIT_HOOK",
-    "SENDLIMIT_SMTPUSERS", NULL };
+    "SENDLIMIT_SMTPUSERS", "SENDLIMIT_REDIS", "SENDLIMIT_REDIS_USER",
+    "SENDLIMIT_REDIS_PASSWORD", "SENDLIMIT_REDIS_PREFIX",
+    "SENDLIMIT_REDIS_TIMEOUT", NULL };
 
 static int
 conf_set(struct conf *c, const char *name, const char *v)
 {
-	static char	 *owned[16];	/* file and environment, each */
+	static char	 *owned[24];	/* file and environment, each */
 	static size_t	  nowned;
 	const char	**to = NULL;
 	char		 *d;
@@ -105,6 +109,16 @@ conf_set(struct conf *c, const char *name, const char *v)
 		to = &c->hook;
 	else if (strcmp(name, "SENDLIMIT_SMTPUSERS") == 0)
 		to = &c->smtpusers;
+	else if (strcmp(name, "SENDLIMIT_REDIS") == 0)
+		to = &c->redis;
+	else if (strcmp(name, "SENDLIMIT_REDIS_USER") == 0)
+		to = &c->ruser;
+	else if (strcmp(name, "SENDLIMIT_REDIS_PASSWORD") == 0)
+		to = &c->rpass;
+	else if (strcmp(name, "SENDLIMIT_REDIS_PREFIX") == 0)
+		to = &c->rprefix;
+	else if (strcmp(name, "SENDLIMIT_REDIS_TIMEOUT") == 0)
+		to = &c->rtimeout;
 	if (to == NULL)
 		return -1;
 	if ((d = strdup(v)) == NULL)
@@ -165,6 +179,9 @@ conf_load(struct conf *c, int secure)
 	for (i = 0; !secure && settings[i] != NULL; i++)
 		if ((v = getenv(settings[i])) != NULL)
 			conf_set(c, settings[i], v);
+	if (c->rtimeout != NULL && strtonum(c->rtimeout, 1, 60000, NULL) == 0)
+		log_fatal(QQ_CONFIG, "SENDLIMIT_REDIS_TIMEOUT %s: want 1 to "
+		    "60000 ms", c->rtimeout);
 	if (c->limits == NULL || c->state == NULL || c->queue == NULL ||
 	    c->smtpusers == NULL)
 		log_fatal(QQ_CONFIG, "%s: limits, state, queue and smtpusers "
@@ -505,11 +522,29 @@ describe(char *b, size_t n, const struct msg *m, const char *verdict)
 		    (unsigned long)m->who.uid);
 }
 
+/* The shared counts' connection, from the settings. */
+static int
+redis_open(const struct conf *c, struct rstate *rs, char *why, size_t n)
+{
+	struct rconf	rc;
+
+	memset(&rc, 0, sizeof(rc));
+	strlcpy(rc.addr, c->redis, sizeof(rc.addr));
+	strlcpy(rc.user, c->ruser ? c->ruser : "", sizeof(rc.user));
+	strlcpy(rc.pass, c->rpass ? c->rpass : "", sizeof(rc.pass));
+	strlcpy(rc.prefix, c->rprefix ? c->rprefix : "relaygate:",
+	    sizeof(rc.prefix));
+	rc.timeout_ms = c->rtimeout ? (unsigned int)strtonum(c->rtimeout, 1,
+	    60000, NULL) : RSTATE_TIMEOUT;
+	return rstate_open(rs, &rc, why, n);
+}
+
 static int
 queue_mode(const struct conf *c)
 {
 	struct msg	 m;
 	struct win	 w;
+	struct rstate	 rs = { .c = NULL };
 	struct cdb	 db, *dbp = NULL;
 	struct stat	 st, qst;
 	char		 head[HEADMAX + 1], why[1200], line[LOG_LINEMAX];
@@ -600,7 +635,22 @@ queue_mode(const struct conf *c)
 	if (m.counted && dbp != NULL)
 		objects(&m, dbp);
 	now = time(NULL);
-	if (m.nkeys > 0) {
+	if (m.nkeys > 0 && c->redis != NULL) {
+		/* shared with the other hosts; locally for as long as not */
+		if (redis_open(c, &rs, why, sizeof(why)) == -1 ||
+		    (t = rstate_cnt_take(&rs, m.keys, m.nkeys, m.rcpts, &now,
+		    why, sizeof(why))) == WIN_ERROR) {
+			rstate_close(&rs);
+			t = WIN_ADMITTED;
+			now = time(NULL);
+			if (rstate_outage(c->state, 1) != 0)
+				log_line("warning: %s: counting locally until "
+				    "it answers", why);
+		} else if (rstate_outage(c->state, 0) == 1)
+			log_line("redis %s answers again: counting there",
+			    c->redis);
+	}
+	if (m.nkeys > 0 && rs.c == NULL) {
 		if ((rc = cnt_open(&w, c->state, why, sizeof(why))) == -1)
 			log_fatal(QQ_WRITE, "not sent: state unusable: %s", why);
 		if (rc == 1)
@@ -634,6 +684,7 @@ queue_mode(const struct conf *c)
 			break;
 		}
 		free(env);
+		rstate_close(&rs);
 		return QQ_REFUSED;
 	}
 	if (write_all(e[1], env, elen) == -1 && errno != EPIPE)
@@ -641,7 +692,13 @@ queue_mode(const struct conf *c)
 	close(e[1]);
 	free(env);
 	rc = finish(pid);
-	if (m.nkeys > 0 && rc != 0 && cnt_give(&w, m.keys, m.nkeys, now,
+	if (m.nkeys > 0 && rc != 0 && rs.c != NULL &&
+	    rstate_cnt_give(&rs, m.keys, m.nkeys, now, m.rcpts, why,
+	    sizeof(why)) == -1)
+		log_line("warning: %s: a message qmail-queue did not take is "
+		    "still counted", why);
+	else if (m.nkeys > 0 && rc != 0 && rs.c == NULL &&
+	    cnt_give(&w, m.keys, m.nkeys, now,
 	    m.rcpts) == -1)
 		log_line("%s: unable to give back a message qmail-queue did "
 		    "not take", w.path);
@@ -649,6 +706,7 @@ queue_mode(const struct conf *c)
 		describe(line, sizeof(line), &m, rc == 0 ? "ok" : "qq failed");
 		log_line("%s", line);
 	}
+	rstate_close(&rs);
 	return rc;
 }
 
@@ -786,7 +844,8 @@ int
 main(int argc, char *argv[])
 {
 	/* static: its strings live as long as the process */
-	static struct conf c = { LIMITS, STATE, QUEUE, NULL, SMTPUSERS };
+	static struct conf c = { LIMITS, STATE, QUEUE, NULL, SMTPUSERS, NULL,
+	    NULL, NULL, NULL, NULL };
 	int		 ch, logmode = LOG_TO_AUTO, mode = 'q';
 	int		 secure = getauxval(AT_SECURE) != 0;
 	long		 count = 20;

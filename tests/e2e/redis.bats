@@ -102,3 +102,84 @@ while True:
 	[[ "$output" == *"bad password"* ]]
 	echo "took $(((e - s) / 1000000)) ms" >&3
 }
+
+# sendlimit, as qmail-smtpd runs it, on host h1 or h2
+sl_setup() {
+	printf '%s\n' "$@" | "$RG_BIN/sendlimit" -m "$T/limits.cdb" "$T/limits.tmp"
+	"$TOOLS/mkqueue" "$T/q" < /dev/null 2> /dev/null
+	printf 'Received: from pc (HELO pc) (alice@example.test@192.0.2.1)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 -0000\n\nbody\n' > "$T/msg"
+	printf 'Fa@example.test\0Tp@elsewhere.test\0\0' > "$T/env"
+	printf '#!/bin/sh\necho "$*" >> %s/alerts\n' "$T" > "$T/hook"
+	chmod 755 "$T/hook"
+	export SENDLIMIT_REDIS=127.0.0.1:$REDIS_PORT SENDLIMIT_REDIS_PREFIX=test: SENDLIMIT_CONF=/dev/null
+}
+sl() {	# sl HOST: one message of alice's
+	STANDIN_QUEUE="$T/q" "$RG_BIN/sendlimit" -L stderr -n root -l "$T/limits.cdb" \
+	    -d "$T/$1" -q "$TOOLS/qmail-queue-standin" -x "$T/hook" < "$T/msg" 1< "$T/env"
+}
+queued() { find "$T/q/mess" -type f | wc -l; }
+
+@test "sendlimit: messages over two hosts stop at exactly the limit, the alert runs once" {
+	sl_setup 'mailbox * 4 unlimited'
+	for i in 1 2 3 4; do run -0 sl "h$((i % 2 + 1))"; done
+	run -71 sl h1
+	[[ "$output" == *"refused mailbox alice@example.test: 4/4 messages an hour: alert"* ]]
+	run -71 sl h2
+	[[ "$output" == *"refused mailbox alice@example.test: 4/4 messages an hour;"* ]]
+	[ "$(queued)" -eq 4 ]
+	[ ! -e "$T/h1/counts" ] && [ ! -e "$T/h2/counts" ]
+	wait_grep "$T/alerts" '^mailbox alice@example.test messages 4 4$'
+	[ "$(wc -l < "$T/alerts")" -eq 1 ]
+	ttl=$(redis-cli -p "$REDIS_PORT" TTL test:c0:alice@example.test)
+	[ "$ttl" -gt 0 ] && [ "$ttl" -le 3720 ]
+}
+
+@test "sendlimit: 100 messages at once over two hosts against a limit of 30: exactly 30 queued" {
+	sl_setup 'mailbox * 30 unlimited'
+	local pids=() i ok=0 refused=0
+	for i in $(seq 1 100); do
+		( r=0; sl "h$((i % 2 + 1))" > /dev/null 2>&1 || r=$?; echo "$r" > "$T/rc.$i" ) &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	ok=$(cat "$T"/rc.* | grep -cx 0)
+	refused=$(cat "$T"/rc.* | grep -cx 71)
+	[ "$ok" -eq 30 ] && [ "$refused" -eq 70 ]
+	[ "$(queued)" -eq 30 ]
+}
+
+@test "sendlimit: Redis killed, then back: mail goes on locally, the outage logged once, counting resumes on Redis" {
+	sl_setup 'mailbox * 10 unlimited'
+	run -0 sl h1
+	stop_pid "$REDIS_PID"
+	for i in 1 2 3; do run -0 sl h1; echo "$output" >> "$T/out"; done
+	[ "$(grep -c 'counting locally until it answers' "$T/out")" -eq 1 ]
+	[ -e "$T/h1/counts" ]
+	redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+	    --dir "$T" > "$T/redis2.log" 2>&1 &
+	REDIS_PID=$!
+	wait_listen 127.0.0.1 "$REDIS_PORT"
+	run -0 sl h1
+	[[ "$output" == *"answers again: counting there"* ]]
+	[[ "$output" == *"ok mailbox alice@example.test 1/10"* ]]
+	[ "$(queued)" -eq 5 ]
+}
+
+@test "an ACL user: with its password it counts on Redis; with a wrong one, locally, and says why" {
+	stop_pid "$REDIS_PID"
+	printf 'user default off\nuser relay on >Relay-Pass-7 ~test:* &* +@all\n' > "$T/users.acl"
+	start_redis "$T" --aclfile "$T/users.acl"
+	sl_setup 'mailbox * 10 unlimited'
+	export SENDLIMIT_REDIS=127.0.0.1:$REDIS_PORT SENDLIMIT_REDIS_USER=relay SENDLIMIT_REDIS_PASSWORD=Relay-Pass-7
+	run -0 sl h1
+	[[ "$output" != *"counting locally"* ]]
+	[ "$(redis-cli -p "$REDIS_PORT" --user relay --pass Relay-Pass-7 --no-auth-warning HGET test:c0:alice@example.test a)" = "" ]
+	[ "$(redis-cli -p "$REDIS_PORT" --user relay --pass Relay-Pass-7 --no-auth-warning EXISTS test:c0:alice@example.test)" -eq 1 ]
+	SENDLIMIT_REDIS_PASSWORD=wrong run -0 sl h2
+	[[ "$output" == *"redis AUTH: WRONGPASS"*"counting locally until it answers"* ]]
+	# authguard the same way
+	export AUTHGUARD_REDIS=127.0.0.1:$REDIS_PORT AUTHGUARD_REDIS_USER=relay AUTHGUARD_REDIS_PASSWORD=Relay-Pass-7
+	run -1 guard h1 alice wrong
+	[[ "$output" != *"counting locally"* ]]
+	[ "$(redis-cli -p "$REDIS_PORT" --user relay --pass Relay-Pass-7 --no-auth-warning ZCARD test:u:alice)" -eq 1 ]
+}
