@@ -59,6 +59,7 @@ static const struct {
 	[K_RELAYGATE_BIN] = { "relaygate_bin", PATH, NULL, 1 },
 	[K_LOG_DIR] = { "log_dir", PATH, NULL, 1 },
 	[K_SENDLIMIT] = { "sendlimit", CHOICE, "no|yes", 1 },
+	[K_REDIS] = { "redis", WORD, NULL, 1 },
 };
 
 static const char *defaults[K_COUNT] = {
@@ -340,6 +341,15 @@ svc_compose(struct svc *s, FILE *diag)
 		    svc_get(s, K_ENV) : "");
 	} else if (svc_get(s, K_ENV) != NULL)
 		strlcpy(s->env, svc_get(s, K_ENV), sizeof(s->env));
+	if (svc_get(s, K_REDIS) != NULL) {
+		/* the shared counts for authguard and sendlimit alike; a
+		 * password belongs in their settings files, not here */
+		size_t	e = strlen(s->env);
+
+		snprintf(s->env + e, sizeof(s->env) - e,
+		    "%sAUTHGUARD_REDIS=%s SENDLIMIT_REDIS=%s", e ? " " : "",
+		    svc_get(s, K_REDIS), svc_get(s, K_REDIS));
+	}
 	if (s->v[K_PORT] == NULL) {
 		fprintf(diag, "%s: port is missing\n", s->file);
 		bad++;

@@ -525,3 +525,15 @@ XI
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"$T/nobin/sendlimit"* ]]
 }
+
+@test "redis = host:port sets AUTHGUARD_REDIS and SENDLIMIT_REDIS for the chain, beside QMAILQUEUE" {
+	mkdir "$T/d"
+	cp tests/fixtures/services.d/* "$T/d/"
+	printf 'sendlimit = yes\nredis = 127.0.0.1:6379\n' >> "$T/d/defaults"
+	"$GEN" -d "$T/d" xinetd "$T/x" > /dev/null
+	for f in "$T"/x/*; do
+		grep -Eq "^[[:space:]]*env[[:space:]]*= QMAILQUEUE=[^ ]*/sendlimit.* AUTHGUARD_REDIS=127.0.0.1:6379 SENDLIMIT_REDIS=127.0.0.1:6379\$" "$f"
+	done
+	"$GEN" -d "$T/d" systemd "$T/s" > /dev/null
+	grep -rqx 'Environment=SENDLIMIT_REDIS=127.0.0.1:6379' "$T/s"
+}
