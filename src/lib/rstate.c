@@ -12,8 +12,9 @@
  *   (a bucket's minute beside it), so a limit of 100,000 costs what one of
  *   1 does.  Every key expires with its window: Redis holds live counts
  *   only.
- * - Every call has one deadline, connect included; past it the caller
- *   counts locally for that attempt (rstate_outage says when to log).
+ * - All that one login or message waits for Redis, connect included,
+ *   comes out of one budget of timeout_ms; past it the caller counts
+ *   locally for that attempt (rstate_outage says when to log).
  */
 #include <sys/time.h>
 #include <errno.h>
@@ -146,22 +147,13 @@ say(char *why, size_t n, const char *what, const redisContext *c,
 		snprintf(why, n, "redis %s: unexpected reply", what);
 }
 
-/* A step's deadline: the connect's for the first, else its own. */
-static void
-step(struct rstate *s)
-{
-	if (!s->fresh)
-		s->deadline = ms_now() + s->timeout_ms;
-	s->fresh = 0;
-}
-
-/* A command under the deadline; NULL and why on any failure. */
+/* A command within what is left of the budget; NULL and why on failure. */
 static redisReply *
 call(struct rstate *s, int argc, const char **argv, const size_t *len,
     const char *what, char *why, size_t n)
 {
 	redisReply	*r;
-	long long	 left = s->deadline - ms_now();
+	long long	 left = (long long)s->timeout_ms - s->spent, start;
 
 	if (left <= 0) {
 		snprintf(why, n, "redis %s: over %u ms", what, s->timeout_ms);
@@ -171,7 +163,9 @@ call(struct rstate *s, int argc, const char **argv, const size_t *len,
 		say(why, n, what, s->c, NULL);
 		return NULL;
 	}
+	start = ms_now();
 	r = redisCommandArgv(s->c, argc, argv, len);
+	s->spent += ms_now() - start;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 		say(why, n, what, s->c, r);
 		if (r != NULL)
@@ -192,12 +186,12 @@ rstate_open(struct rstate *s, const struct rconf *rc, char *why, size_t n)
 	const char	*argv[3];
 	size_t		 len[3];
 	redisReply	*r;
+	long long	 start;
 	int		 argc = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->timeout_ms = rc->timeout_ms;
-	s->deadline = ms_now() + rc->timeout_ms;
-	s->fresh = 1;	/* the first step shares the connect's deadline */
+	start = ms_now();
 	strlcpy(s->prefix, rc->prefix, sizeof(s->prefix));
 	if (rc->addr[0] == '/')
 		s->c = redisConnectUnixWithTimeout(rc->addr,
@@ -213,6 +207,7 @@ rstate_open(struct rstate *s, const struct rconf *rc, char *why, size_t n)
 		s->c = redisConnectWithTimeout(host, atoi(colon + 1),
 		    tv_ms(rc->timeout_ms));
 	}
+	s->spent = ms_now() - start;
 	if (s->c == NULL || s->c->err) {
 		snprintf(why, n, "redis %s: %s", rc->addr, s->c ? s->c->errstr :
 		    "out of memory");
@@ -309,7 +304,6 @@ rstate_win_take(struct rstate *s, struct win_key *keys, size_t n,
 		snprintf(why, whylen, "%zu keys in one step", n);
 		return WIN_ERROR;
 	}
-	step(s);
 	snprintf(win, sizeof(win), "%u", window);
 	arc4random_buf(s->event, 8);
 	snprintf(s->member, sizeof(s->member), "%ld.%02x%02x%02x%02x%02x%02x",
@@ -347,7 +341,6 @@ rstate_win_give(struct rstate *s, const struct win_key *keys, size_t n,
 	redisReply	*r;
 	int		 ret = 0;
 
-	step(s);
 	for (i = 0; i < n; i++) {
 		key(s, keys[i].kind, keys[i].name, k, sizeof(k));
 		argv[0] = "ZREM", len[0] = 4;
@@ -383,7 +376,6 @@ rstate_cnt_take(struct rstate *s, struct cnt_key *keys, size_t n,
 		snprintf(why, whylen, "%zu keys in one step", n);
 		return WIN_ERROR;
 	}
-	step(s);
 	snprintf(rc, sizeof(rc), "%u", rcpts);
 	args[0] = rc;
 	for (i = 0; i < n; i++) {
@@ -435,7 +427,6 @@ rstate_cnt_give(struct rstate *s, const struct cnt_key *keys, size_t n,
 
 	if (n > RSTATE_KEYSMAX)
 		return -1;
-	step(s);
 	snprintf(cur, sizeof(cur), "%lld", (long long)stamp / 60);
 	snprintf(rc, sizeof(rc), "%u", rcpts);
 	for (i = 0; i < n; i++) {

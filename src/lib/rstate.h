@@ -25,8 +25,7 @@ struct rstate {
 	char			 member[64];	/* the last event added */
 	unsigned char		 event[8];
 	unsigned int		 timeout_ms;
-	long long		 deadline;	/* CLOCK_MONOTONIC, ms */
-	int			 fresh;		/* no step since the connect */
+	long long		 spent;		/* ms waited for Redis so far */
 };
 
 int	rstate_open(struct rstate *, const struct rconf *, char *, size_t);
