@@ -183,3 +183,16 @@ queued() { find "$T/q/mess" -type f | wc -l; }
 	[[ "$output" != *"counting locally"* ]]
 	[ "$(redis-cli -p "$REDIS_PORT" --user relay --pass Relay-Pass-7 --no-auth-warning ZCARD test:u:alice)" -eq 1 ]
 }
+
+@test "a hostile user name is one key, byte for byte: no command in it reaches Redis" {
+	redis-cli -p "$REDIS_PORT" SET test:keep 1 > /dev/null
+	name=$'x\r\nFLUSHALL\r\n*1\r\n$8\r\nFLUSHALL'
+	run -1 guard h1 "$name" wrong
+	[ "$(redis-cli -p "$REDIS_PORT" GET test:keep)" = 1 ]
+	[ "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'test:u:*' | wc -l)" -ge 1 ]
+	run -1 guard h1 "$name" wrong
+	# one key, the name's bytes (without case) after the prefix
+	redis-cli -p "$REDIS_PORT" --raw --scan --pattern 'test:u:x*' > "$T/keys"
+	printf 'test:u:x\r\nflushall\r\n*1\r\n$8\r\nflushall\n' | cmp - "$T/keys"
+	[ "$(redis-cli -p "$REDIS_PORT" ZCARD "$(printf 'test:u:x\r\nflushall\r\n*1\r\n$8\r\nflushall')")" -eq 2 ]
+}
