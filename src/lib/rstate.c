@@ -16,7 +16,9 @@
  *   comes out of one budget of timeout_ms; past it the caller counts
  *   locally for that attempt (rstate_outage says when to log).
  */
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -182,7 +184,8 @@ call(struct rstate *s, int argc, const char **argv, const size_t *len,
 int
 rstate_open(struct rstate *s, const struct rconf *rc, char *why, size_t n)
 {
-	char		 host[256], *colon;
+	char		 host[256], *colon, *h;
+	unsigned char	 addr[16];
 	const char	*argv[3];
 	size_t		 len[3];
 	redisReply	*r;
@@ -204,7 +207,19 @@ rstate_open(struct rstate *s, const struct rconf *rc, char *why, size_t n)
 			return -1;
 		}
 		*colon = '\0';
-		s->c = redisConnectWithTimeout(host, atoi(colon + 1),
+		h = host;
+		if (h[0] == '[' && colon > host && colon[-1] == ']') {
+			colon[-1] = '\0';
+			h++;
+		}
+		/* an address: a static program must look up no names */
+		if (inet_pton(AF_INET, h, addr) != 1 &&
+		    inet_pton(AF_INET6, h, addr) != 1) {
+			snprintf(why, n, "redis %s: want an IP address and a "
+			    "port, or a socket's path", rc->addr);
+			return -1;
+		}
+		s->c = redisConnectWithTimeout(h, atoi(colon + 1),
 		    tv_ms(rc->timeout_ms));
 	}
 	s->spent = ms_now() - start;

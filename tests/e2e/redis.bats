@@ -196,3 +196,16 @@ queued() { find "$T/q/mess" -type f | wc -l; }
 	printf 'test:u:x\r\nflushall\r\n*1\r\n$8\r\nflushall\n' | cmp - "$T/keys"
 	[ "$(redis-cli -p "$REDIS_PORT" ZCARD "$(printf 'test:u:x\r\nflushall\r\n*1\r\n$8\r\nflushall')")" -eq 2 ]
 }
+
+@test "Redis by name is refused with why (a static program looks up no names); by socket path it works" {
+	AUTHGUARD_REDIS=localhost:$REDIS_PORT run -1 guard h1 alice wrong
+	[[ "$output" == *"want an IP address and a port, or a socket's path: counting locally"* ]]
+	stop_pid "$REDIS_PID"
+	redis-server --port 0 --unixsocket "$T/redis.sock" --save "" --appendonly no \
+	    --dir "$T" > "$T/redis-unix.log" 2>&1 &
+	REDIS_PID=$!
+	for ((i = 0; i < 100; i++)); do [ -S "$T/redis.sock" ] && break; sleep 0.05; done
+	AUTHGUARD_REDIS=$T/redis.sock run -1 guard h2 alice wrong
+	[[ "$output" != *"counting locally"* ]]
+	[ "$(redis-cli -s "$T/redis.sock" ZCARD test:u:alice)" -eq 1 ]
+}
