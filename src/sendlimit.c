@@ -761,6 +761,21 @@ gather(const struct cnt_slot *s, uint32_t msgs, uint32_t rcpts,
 	return 0;
 }
 
+/* A Redis key's counts, as a slot for gather. */
+static int
+gather_redis(unsigned int kind, const char *name, uint32_t msgs,
+    uint32_t rcpts, uint32_t refused, void *arg)
+{
+	struct cnt_slot	s;
+
+	if (msgs == 0 && rcpts == 0 && refused == 0)
+		return 0;	/* nothing in the window */
+	memset(&s, 0, sizeof(s));
+	s.kind = kind;
+	strlcpy(s.name, name, sizeof(s.name));
+	return gather(&s, msgs, rcpts, refused, arg);
+}
+
 static int
 by_nearness(const void *x, const void *y)
 {
@@ -778,6 +793,7 @@ show(const struct conf *c, long count)
 	struct rows	 rs = { NULL, 0, 0, NULL };
 	struct cdb	 db;
 	struct win	 w;
+	struct rstate	 r;
 	char		 why[1200], mm[32], rr[32], name[LIMIT_NAMEMAX * 4];
 	size_t		 i;
 	uint64_t	 refused = 0;
@@ -786,10 +802,21 @@ show(const struct conf *c, long count)
 	if ((fd = open(c->limits, O_RDONLY | O_CLOEXEC)) != -1 &&
 	    cdb_init(&db, fd) == 0)
 		rs.db = &db;
-	if (cnt_open(&w, c->state, why, sizeof(why)) == -1)
-		log_fatal(111, "%s", why);
-	if (cnt_list(&w, time(NULL), gather, &rs) == -1)
-		log_fatalsys(111, "unable to read %s", w.path);
+	if (c->redis != NULL) {
+		/* the counts the hosts share */
+		if (redis_open(c, &r, why, sizeof(why)) == -1)
+			log_fatal(111, "%s", why);
+		r.timeout_ms = 10000;	/* a listing, not a message */
+		if (rstate_cnt_list(&r, gather_redis, &rs, why, sizeof(why)) ==
+		    -1)
+			log_fatal(111, "%s", why);
+		rstate_close(&r);
+	} else {
+		if (cnt_open(&w, c->state, why, sizeof(why)) == -1)
+			log_fatal(111, "%s", why);
+		if (cnt_list(&w, time(NULL), gather, &rs) == -1)
+			log_fatalsys(111, "unable to read %s", w.path);
+	}
 	if (rs.n > 0)
 		qsort(rs.r, rs.n, sizeof(rs.r[0]), by_nearness);
 	printf("%-8s %-32s %12s %12s %8s\n", "KIND", "NAME", "MESSAGES",

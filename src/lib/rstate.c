@@ -267,7 +267,7 @@ key(const struct rstate *s, const char *kind, const char *name, char *out,
 	return k;
 }
 
-#define ARGMAX	(3 + 2 + 2 * RSTATE_KEYSMAX + RSTATE_KEYSMAX)
+#define ARGMAX	(3 + 64 + 2 * RSTATE_KEYSMAX + 2)
 
 /* EVAL script with the keys and arguments; the reply, or NULL and why. */
 static redisReply *
@@ -279,6 +279,11 @@ eval(struct rstate *s, const char *script, char keys[][RSTATE_KEYLEN],
 	char		 num[16];
 	int		 argc = 0;
 
+	if (3 + nkeys + nargs > ARGMAX) {
+		snprintf(why, n, "redis EVAL: %zu keys and %zu arguments",
+		    nkeys, nargs);
+		return NULL;
+	}
 	snprintf(num, sizeof(num), "%zu", nkeys);
 	argv[argc] = "EVAL", len[argc++] = 4;
 	argv[argc] = script, len[argc++] = strlen(script);
@@ -451,6 +456,91 @@ rstate_cnt_give(struct rstate *s, const struct cnt_key *keys, size_t n,
 	if ((r = eval(s, give_script, k, n, args, 2, why, whylen)) == NULL)
 		return -1;
 	freeReplyObject(r);
+	return 0;
+}
+
+static const char list_script[] =
+"local now = tonumber(redis.call('TIME')[1])\n"
+"local cur = math.floor(now / 60)\n"
+"local out = {}\n"
+"for i = 1, #KEYS do\n"
+"  local m, r, f = 0, 0, 0\n"
+"  for b = 0, 63 do\n"
+"    local v = redis.call('HMGET', KEYS[i], 't' .. b, 'm' .. b, 'r' .. b,\n"
+"        'f' .. b)\n"
+"    local t = tonumber(v[1])\n"
+"    if t and t >= cur - 60 and t <= cur then\n"
+"      m = m + (tonumber(v[2]) or 0); r = r + (tonumber(v[3]) or 0)\n"
+"      f = f + (tonumber(v[4]) or 0)\n"
+"    end\n"
+"  end\n"
+"  out[#out + 1] = m; out[#out + 1] = r; out[#out + 1] = f\n"
+"end\n"
+"return out\n";
+
+/*
+ * fn on every counts key under the prefix, with its kind, name, and
+ * messages, recipients and refusals in the window; 0, or -1 and why.
+ */
+int
+rstate_cnt_list(struct rstate *s, int (*fn)(unsigned int, const char *,
+    uint32_t, uint32_t, uint32_t, void *), void *arg, char *why, size_t n)
+{
+	char		 cursor[32] = "0", match[160], name[RSTATE_KEYLEN];
+	char		 keys[64][RSTATE_KEYLEN];
+	const char	*argv[6];
+	size_t		 len[6], i, k, plen = strlen(s->prefix);
+	redisReply	*r, *v, *e;
+
+	snprintf(match, sizeof(match), "%sc*", s->prefix);
+	do {
+		argv[0] = "SCAN", argv[1] = cursor, argv[2] = "MATCH";
+		argv[3] = match, argv[4] = "COUNT", argv[5] = "64";
+		for (i = 0; i < 6; i++)
+			len[i] = strlen(argv[i]);
+		if ((r = call(s, 6, argv, len, "SCAN", why, n)) == NULL)
+			return -1;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			freeReplyObject(r);
+			say(why, n, "SCAN", NULL, NULL);
+			return -1;
+		}
+		strlcpy(cursor, r->element[0]->str, sizeof(cursor));
+		e = r->element[1];
+		for (i = k = 0; i < e->elements && k < 64; i++)
+			if (e->element[i]->type == REDIS_REPLY_STRING &&
+			    e->element[i]->len < RSTATE_KEYLEN)
+				strlcpy(keys[k++], e->element[i]->str,
+				    RSTATE_KEYLEN);
+		freeReplyObject(r);
+		if (k == 0)
+			continue;
+		if ((v = eval(s, list_script, keys, k, NULL, 0, why, n)) ==
+		    NULL)
+			return -1;
+		if (!integers(v, 3 * k)) {
+			freeReplyObject(v);
+			say(why, n, "EVAL", NULL, NULL);
+			return -1;
+		}
+		for (i = 0; i < k; i++) {
+			/* prefix "c" kind ":" name */
+			if (strlen(keys[i]) < plen + 3 || keys[i][plen + 2] != ':')
+				continue;
+			strlcpy(name, keys[i] + plen + 3, sizeof(name));
+			if (fn((unsigned int)(keys[i][plen + 1] - '0'), name,
+			    (uint32_t)v->element[3 * i]->integer,
+			    (uint32_t)v->element[3 * i + 1]->integer,
+			    (uint32_t)v->element[3 * i + 2]->integer, arg) == -1) {
+				freeReplyObject(v);
+				snprintf(why, n, "out of memory");
+				return -1;
+			}
+		}
+		freeReplyObject(v);
+	} while (strcmp(cursor, "0") != 0);
 	return 0;
 }
 

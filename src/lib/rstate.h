@@ -38,6 +38,8 @@ enum win_take rstate_cnt_take(struct rstate *, struct cnt_key *, size_t,
 	    uint32_t, time_t *, char *, size_t);
 int	rstate_cnt_give(struct rstate *, const struct cnt_key *, size_t,
 	    time_t, uint32_t, char *, size_t);
+int	rstate_cnt_list(struct rstate *, int (*)(unsigned int, const char *,
+	    uint32_t, uint32_t, uint32_t, void *), void *, char *, size_t);
 int	rstate_outage(const char *, int);
 
 #endif

@@ -128,6 +128,9 @@ queued() { find "$T/q/mess" -type f | wc -l; }
 	[[ "$output" == *"refused mailbox alice@example.test: 4/4 messages an hour;"* ]]
 	[ "$(queued)" -eq 4 ]
 	[ ! -e "$T/h1/counts" ] && [ ! -e "$T/h2/counts" ]
+	# sendlimit -s lists what the hosts share
+	run -0 "$RG_BIN/sendlimit" -s -l "$T/limits.cdb" -d "$T/h1"
+	[[ "${lines[1]}" =~ ^mailbox\ +alice@example.test\ +4/4\ +4\ +2$ ]]
 	wait_grep "$T/alerts" '^mailbox alice@example.test messages 4 4$'
 	[ "$(wc -l < "$T/alerts")" -eq 1 ]
 	ttl=$(redis-cli -p "$REDIS_PORT" TTL test:c0:alice@example.test)
