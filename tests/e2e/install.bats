@@ -342,3 +342,19 @@ seed_queue() {
 	[[ "$output" == *"sendlimit = yes, which would count each message twice"* ]]
 	[ "$(contents)" = "$before" ]
 }
+
+@test "--redis: both settings files name the server; an admin's file that does not is refused before any write" {
+	seed
+	run -100 "$INSTALL" --root "$R" --redis localhost:6379
+	[[ "$output" == *"want an IP address and port, or a socket's path"* ]]
+	run -0 "$INSTALL" --root "$R" --redis 127.0.0.1:6379
+	grep -qx 'AUTHGUARD_REDIS = 127.0.0.1:6379' "$R/etc/relaygate/authguard.conf"
+	grep -qx 'SENDLIMIT_REDIS = 127.0.0.1:6379' "$R/etc/relaygate/sendlimit.conf"
+	# the files are the admin's now: another server must be set there
+	before=$(contents)
+	run -100 "$INSTALL" --root "$R" --redis /run/redis/redis.sock
+	[[ "$output" == *'add "AUTHGUARD_REDIS = /run/redis/redis.sock" there first'* ]]
+	[ "$(contents)" = "$before" ]
+	run -0 "$INSTALL" --root "$R" --redis 127.0.0.1:6379
+	[ "$(contents)" = "$before" ]
+}
