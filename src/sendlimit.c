@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/ip.h"
 #include "lib/kv.h"
 #include "lib/limfile.h"
 #include "lib/log.h"
@@ -545,6 +546,8 @@ queue_mode(const struct conf *c)
 	struct msg	 m;
 	struct win	 w;
 	struct rstate	 rs = { .c = NULL };
+	struct ip	 ip;
+	const char	*v;
 	struct cdb	 db, *dbp = NULL;
 	struct stat	 st, qst;
 	char		 head[HEADMAX + 1], why[1200], line[LOG_LINEMAX];
@@ -616,6 +619,12 @@ queue_mode(const struct conf *c)
 		free(env);
 		return QQ_REFUSED;
 	}
+	if (network && m.who.kind == SND_UNKNOWN && getenv("RELAYCLIENT") !=
+	    NULL && (v = getenv("TCPREMOTEIP")) != NULL && ip_parse(&ip, v) == 0)
+		/* a line without the client (sagredo-dev's qmail): the
+		 * address qmail-smtpd's own environment names */
+		m.who.kind = SND_ADDRESS, ip_fmt(&ip, m.who.address,
+		    sizeof(m.who.address));
 	if (network && m.who.kind == SND_ADDRESS && getenv("RELAYCLIENT") ==
 	    NULL)
 		m.who.kind = SND_UNKNOWN, m.nkeys = 0;	/* inbound */

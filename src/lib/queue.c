@@ -783,6 +783,57 @@ literal(const char **p, const char *end, const char *s)
  * (ident, or MAIL's AUTH= parameter) and kept as remote info.  Returns 1
  * when the header is such a line, and fills m; 0 leaves m as it was.
  */
+/*
+ * Roberto Puzzanghera's qmail (sagredo-dev/qmail) leaves the client out
+ * of the line for relay clients and logins:
+ *
+ *   Received: (HELO helo) (info)\n  by LOCAL with PROTO; DATE
+ *
+ * info the login with ESMTPA or ESMTPSA, else remote info or nothing; no
+ * host and no address.
+ */
+static int
+received_bare(const char *p, const char *end, struct qmsg *m)
+{
+	const char	*helo = NULL, *hl = NULL, *o, *c, *proto, *pend;
+
+	if (!literal(&p, end, "Received:"))
+		return 0;
+	if (literal(&p, end, " (HELO ")) {
+		helo = p;
+		hl = p = word(p, end);
+		if (!literal(&p, end, ")"))
+			return 0;
+	}
+	if (!literal(&p, end, " ("))
+		return 0;
+	o = p;
+	c = p = word(p, end);
+	if (!literal(&p, end, ")"))
+		return 0;
+	while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' ||
+	    *p == '\t'))
+		p++;
+	if (!literal(&p, end, "by "))
+		return 0;
+	p = word(p, end);
+	if (!literal(&p, end, " with "))
+		return 0;
+	proto = p;
+	if ((pend = word(p, end)) == proto)
+		return 0;
+	strlcpy(m->host, "unknown", sizeof(m->host));
+	copy_text(m->helo, sizeof(m->helo), helo ? helo : "", helo ?
+	    (size_t)(hl - helo) : 0);
+	m->user[0] = m->rinfo[0] = m->ip[0] = '\0';
+	if (((size_t)(pend - proto) == 6 && strncmp(proto, "ESMTPA", 6) == 0) ||
+	    ((size_t)(pend - proto) == 7 && strncmp(proto, "ESMTPSA", 7) == 0))
+		copy_text(m->user, sizeof(m->user), o, (size_t)(c - o));
+	else
+		copy_text(m->rinfo, sizeof(m->rinfo), o, (size_t)(c - o));
+	return 1;
+}
+
 int
 queue_received(const char *h, size_t len, struct qmsg *m)
 {
@@ -790,7 +841,7 @@ queue_received(const char *h, size_t len, struct qmsg *m)
 	const char	*hl = NULL, *o, *c, *at, *proto, *pend;
 
 	if (!literal(&p, end, "Received: from "))
-		return 0;
+		return received_bare(h, end, m);
 	host = p;
 	if ((hend = p = word(p, end)) == host)
 		return 0;

@@ -193,3 +193,15 @@ arrive() {
 	run -1 "${QT[@]}" stat -m 2
 	[ "${lines[-1]}" = "ALERT: 3 messages, more than 2" ]
 }
+
+@test "sagredo-dev's line without the client still names the account; a client's own such line does not" {
+	printf 'spam@x.test\tr:v@yahoo.com\t192.0.2.30\tpc\t-\tbare\t1\t\n' | mk
+	f=$(messfile bare)
+	# qmail-smtpd's line replaced by the form that leaves the client out
+	sed -i '2,3d' "$f"
+	insert_after "$f" 1 $'Received: (HELO pc) (dave@example.test)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 +0000'
+	insert_after "$f" 4 $'Received: (HELO evil) (mallory@example.test)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 +0000'
+	run "${QT[@]}" top -F tsv -n 5
+	[[ "$output" == *$'user\tdave@example.test\t1'* ]]
+	[[ "$output" != *mallory* ]]
+}

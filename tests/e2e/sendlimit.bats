@@ -330,3 +330,21 @@ inject() {
 	grep -q '/etc/relaygate/limits.cdb: no limits: not counted' "$Z/suid.log"
 	! grep -q "$Z" "$Z/suid.log"
 }
+
+@test "sagredo-dev's qmail, whose line leaves the client out: a login is its account, a relay client its address from qmail-smtpd's environment" {
+	limits 'mailbox * 1 unlimited' 'address * 1 unlimited'
+	printf 'Fa@example.test\0Tp@elsewhere.test\0\0' > "$Z/env"
+	q() { env STANDIN_QUEUE="$Z/q" "$@" "${SL[@]}" < "$Z/msg" 1< "$Z/env"; }
+	printf 'Received: (HELO pc) (alice@example.test)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 +0000\n\nbody\n' > "$Z/msg"
+	run -0 q RELAYCLIENT= TCPREMOTEIP=192.0.2.5
+	[[ "$output" == *"ok mailbox alice@example.test 1/1"* ]]
+	run -71 q RELAYCLIENT= TCPREMOTEIP=192.0.2.5
+	printf 'Received: (HELO pc) ()\n  by mx.example.test with SMTP; 28 Nov 2026 10:00:00 +0000\n\nbody\n' > "$Z/msg"
+	run -0 q RELAYCLIENT= TCPREMOTEIP=192.0.2.5
+	[[ "$output" == *"ok address 192.0.2.5 1/1"* ]]
+	run -71 q RELAYCLIENT= TCPREMOTEIP=192.0.2.5
+	[[ "$output" == *"refused address 192.0.2.5: 1/1 messages an hour"* ]]
+	# without RELAYCLIENT it is mail from outside: not counted
+	run -0 q TCPREMOTEIP=192.0.2.5
+	[[ "$output" != *"address"* ]]
+}

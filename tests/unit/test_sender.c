@@ -92,6 +92,30 @@ test_no_line_of_qmail_smtpds(void **state)
 	    "x\n", 1).kind, SND_UNKNOWN);
 }
 
+/* sagredo-dev's qmail writes no client for logins and relay clients: the
+ * login is still the account; no login, no address, no account. */
+static void
+test_bare_line(void **state)
+{
+	struct sender	s = who("Received: (HELO pc) (Alice@Example.TEST)\n  by "
+	    "mx.example.test with ESMTPSA (TLS_AES_256_GCM_SHA384 encrypted); "
+	    "28 Nov 2026 10:00:00 +0000\n" BODY, 1);
+
+	assert_int_equal(s.kind, SND_MAILBOX);
+	assert_string_equal(s.mailbox, "alice@example.test");
+	assert_string_equal(s.domain, "example.test");
+	s = who("Received: (HELO pc) (identuser)\n  by mx with SMTP; 28 Nov "
+	    "2026 10:00:00 +0000\n" BODY, 1);
+	assert_int_equal(s.kind, SND_UNKNOWN);
+	s = who("Received: (HELO pc) ()\n  by mx with ESMTP; 28 Nov 2026 "
+	    "10:00:00 +0000\n" BODY, 1);
+	assert_int_equal(s.kind, SND_UNKNOWN);
+	/* a client's own line further down is never read */
+	s = who("Subject: x\nReceived: (HELO pc) (victim@example.test)\n  by "
+	    "mx with ESMTPA; 28 Nov 2026 10:00:00 +0000\n" BODY, 1);
+	assert_int_equal(s.kind, SND_UNKNOWN);
+}
+
 /* A HELO made long does not hide the login after it; a login too long
  * for any mailbox is not cut into another's name. */
 static void
@@ -131,6 +155,7 @@ main(void)
 		cmocka_unit_test(test_local_injection_is_the_uid),
 		cmocka_unit_test(test_no_line_of_qmail_smtpds),
 		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_bare_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
