@@ -171,24 +171,31 @@ queued() { find "$Z/q/mess" -type f | wc -l; }
 	[ "${lines[-1]}" = "0 objects counted in the last hour, 0 messages refused" ]
 }
 
-# inject UID-NAME: as qmail-inject runs qmail-queue, as that user; the
-# message on fd 0, the envelope on fd 1; prints the exit code
+# inject USER: qmail-inject (the stand-in) run by that user, its
+# QMAILQUEUE sendlimit with the settings of $Z/local.conf; prints the
+# exit code and what it said
 inject() {
-	printf 'Fme@example.test\0Tp@elsewhere.test\0\0' > "$Z/env"
+	local rc=0
 	setpriv --reuid="$1" --regid=nogroup --clear-groups -- \
-	    env STANDIN_QUEUE="$Z/q" TCPREMOTEINFO=alice@example.test \
-	    "${SL[@]}" < "$Z/msg" 1< "$Z/env" 2>> "$Z/sendlimit.log" && echo 0 || echo $?
+	    env STANDIN_QUEUE="$Z/q" TCPREMOTEINFO=alice@example.test RELAYCLIENT= \
+	    QMAILQUEUE="$RG_BIN/sendlimit" SENDLIMIT_CONF="$Z/local.conf" \
+	    "$TOOLS/qmail-inject-standin" -f me@example.test p@elsewhere.test \
+	    < "$Z/msg" 2>> "$Z/inject.err" || rc=$?
+	echo "$rc"
 }
 
-@test "a local user's injection is counted under the uid the kernel reports, whatever the message and environment say" {
+@test "a local user's qmail-inject is counted under the uid the kernel reports, whatever the message and environment say" {
 	limits 'user nobody 2 unlimited' 'mailbox * 100 unlimited'
 	chown nobody "$Z/state"
+	printf 'SENDLIMIT_LIMITS = %s\nSENDLIMIT_STATE = %s\nSENDLIMIT_QUEUE = %s\nSENDLIMIT_SMTPUSERS = root\n' \
+	    "$Z/limits.cdb" "$Z/state" "$TOOLS/qmail-queue-standin" > "$Z/local.conf"
 	chmod -R a+rwX "$Z/q"
 	printf 'Received: from pc (HELO pc) (alice@example.test@192.0.2.1)\n  by mx.example.test with ESMTPA; 28 Nov 2026 10:00:00 -0000\nSubject: x\n\nbody\n' > "$Z/msg"
 	[ "$(inject nobody)" = 0 ]
 	[ "$(inject nobody)" = 0 ]
-	[ "$(inject nobody)" = 71 ]
-	grep -q 'refused user nobody: 2/2 messages an hour' "$Z/sendlimit.log"
+	[ "$(inject nobody)" = 111 ]
+	grep -q '^qmail-inject: fatal: mail server temporarily rejected message (#4.3.0)$' "$Z/inject.err"
+	grep -q 'refused user nobody: 2/2 messages an hour' "$Z/inject.err"
 	[ "$(queued)" -eq 2 ]
 	# "invoked by uid 65534": qmail-queue saw the caller, not sendlimit's owner
 	grep -l 'invoked by uid 65534' "$Z"/q/mess/*/* | wc -l | grep -qx 2
