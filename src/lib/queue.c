@@ -776,28 +776,32 @@ literal(const char **p, const char *end, const char *s)
  *   Received: from HOST (HELO helo) (info@ip)\n  by LOCAL with PROTO; DATE
  *
  * "(HELO helo)" only when it differs from HOST; "info@" only with remote
- * info.  qmail's safeput turns every byte outside [A-Za-z0-9.@%+/=:-]
- * (notqmail: and []) into '?', so no field holds a blank or a
- * parenthesis, and the parse is exact.  The info is an account only
- * with ESMTPA or ESMTPSA (a login); otherwise it is what the client said
- * (ident, or MAIL's AUTH= parameter) and kept as remote info.  Returns 1
- * when the header is such a line, and fills m; 0 leaves m as it was.
- */
-/*
- * Roberto Puzzanghera's qmail (sagredo-dev/qmail) leaves the client out
- * of the line for relay clients and logins:
+ * info.  Roberto Puzzanghera's qmail (sagredo-dev/qmail, received.c)
+ * leaves the client out for relay clients and logins:
  *
  *   Received: (HELO helo) (info)\n  by LOCAL with PROTO; DATE
  *
- * info the login with ESMTPA or ESMTPSA, else remote info or nothing; no
- * host and no address.
+ * with no host and no address.  qmail's safeput turns every byte outside
+ * [A-Za-z0-9.@%+/=:-] (notqmail: and []) into '?', so no field holds a
+ * blank or a parenthesis, and the parse is exact.  The info is an account
+ * only with ESMTPA or ESMTPSA (a login); otherwise it is what the client
+ * said (ident, or MAIL's AUTH= parameter) and kept as remote info.
+ * Returns 1 when the header is such a line, and fills m; 0 leaves m as it
+ * was.
  */
-static int
-received_bare(const char *p, const char *end, struct qmsg *m)
+int
+queue_received(const char *h, size_t len, struct qmsg *m)
 {
-	const char	*helo = NULL, *hl = NULL, *o, *c, *proto, *pend;
+	const char	*p = h, *end = h + len, *host = NULL, *hend = NULL;
+	const char	*helo = NULL, *hl = NULL, *o, *c, *at = NULL, *proto;
+	const char	*pend, *iend;
+	int		 login;
 
-	if (!literal(&p, end, "Received:"))
+	if (literal(&p, end, "Received: from ")) {
+		host = p;
+		if ((hend = p = word(p, end)) == host)
+			return 0;
+	} else if (!literal(&p, end, "Received:"))
 		return 0;
 	if (literal(&p, end, " (HELO ")) {
 		helo = p;
@@ -809,7 +813,7 @@ received_bare(const char *p, const char *end, struct qmsg *m)
 		return 0;
 	o = p;
 	c = p = word(p, end);
-	if (!literal(&p, end, ")"))
+	if ((host != NULL && c == o) || !literal(&p, end, ")"))
 		return 0;
 	while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' ||
 	    *p == '\t'))
@@ -822,75 +826,29 @@ received_bare(const char *p, const char *end, struct qmsg *m)
 	proto = p;
 	if ((pend = word(p, end)) == proto)
 		return 0;
-	strlcpy(m->host, "unknown", sizeof(m->host));
+	login = ((size_t)(pend - proto) == 6 && strncmp(proto, "ESMTPA", 6) ==
+	    0) || ((size_t)(pend - proto) == 7 && strncmp(proto, "ESMTPSA", 7) ==
+	    0);
+	if (host != NULL) {
+		for (p = o; p < c; p++)
+			if (*p == '@')
+				at = p;
+		copy_text(m->host, sizeof(m->host), host, (size_t)(hend - host));
+		if (helo == NULL)
+			helo = host, hl = hend;
+	} else
+		strlcpy(m->host, "unknown", sizeof(m->host));
 	copy_text(m->helo, sizeof(m->helo), helo ? helo : "", helo ?
 	    (size_t)(hl - helo) : 0);
 	m->user[0] = m->rinfo[0] = m->ip[0] = '\0';
-	if (((size_t)(pend - proto) == 6 && strncmp(proto, "ESMTPA", 6) == 0) ||
-	    ((size_t)(pend - proto) == 7 && strncmp(proto, "ESMTPSA", 7) == 0))
-		copy_text(m->user, sizeof(m->user), o, (size_t)(c - o));
-	else
-		copy_text(m->rinfo, sizeof(m->rinfo), o, (size_t)(c - o));
-	return 1;
-}
-
-int
-queue_received(const char *h, size_t len, struct qmsg *m)
-{
-	const char	*p = h, *end = h + len, *host, *hend, *helo = NULL;
-	const char	*hl = NULL, *o, *c, *at, *proto, *pend;
-
-	if (!literal(&p, end, "Received: from "))
-		return received_bare(h, end, m);
-	host = p;
-	if ((hend = p = word(p, end)) == host)
-		return 0;
-	if (literal(&p, end, " (HELO ")) {
-		helo = p;
-		hl = p = word(p, end);
-		if (!literal(&p, end, ")"))
-			return 0;
-	}
-	if (!literal(&p, end, " ("))
-		return 0;
-	o = p;
-	c = p = word(p, end);
-	if (c == o || !literal(&p, end, ")"))
-		return 0;
-	while (p < end && (*p == '\n' || *p == '\r' || *p == ' ' ||
-	    *p == '\t'))
-		p++;
-	if (!literal(&p, end, "by "))
-		return 0;
-	p = word(p, end);
-	if (!literal(&p, end, " with "))
-		return 0;
-	proto = p;
-	pend = word(p, end);
-	if (pend == proto)
-		return 0;
-	for (at = NULL, p = o; p < c; p++)
-		if (*p == '@')
-			at = p;
-	copy_text(m->host, sizeof(m->host), host, (size_t)(hend - host));
-	if (helo)
-		copy_text(m->helo, sizeof(m->helo), helo, (size_t)(hl - helo));
-	else
-		copy_text(m->helo, sizeof(m->helo), host, (size_t)(hend - host));
-	m->user[0] = m->rinfo[0] = '\0';
-	if (at != NULL) {
-		if (((size_t)(pend - proto) == 6 &&
-		    strncmp(proto, "ESMTPA", 6) == 0) ||
-		    ((size_t)(pend - proto) == 7 &&
-		    strncmp(proto, "ESMTPSA", 7) == 0))
-			copy_text(m->user, sizeof(m->user), o,
-			    (size_t)(at - o));
-		else
-			copy_text(m->rinfo, sizeof(m->rinfo), o,
-			    (size_t)(at - o));
-		o = at + 1;
-	}
-	copy_text(m->ip, sizeof(m->ip), o, (size_t)(c - o));
+	/* the info: before the last '@' with a host, all of it without */
+	iend = host == NULL ? c : at;
+	if (iend != NULL)
+		copy_text(login ? m->user : m->rinfo, login ? sizeof(m->user) :
+		    sizeof(m->rinfo), o, (size_t)(iend - o));
+	if (host != NULL)
+		copy_text(m->ip, sizeof(m->ip), at ? at + 1 : o,
+		    (size_t)(c - (at ? at + 1 : o)));
 	return 1;
 }
 
