@@ -35,6 +35,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,55 +86,41 @@ struct msg {
 	int		 counted;	/* envelope read as qmail-queue reads it */
 };
 
-static const char *const settings[] = { "SENDLIMIT_LIMITS",
-    "SENDLIMIT_STATE", "SENDLIMIT_QUEUE", "SENDLIMIT_HOOK",
-    "SENDLIMIT_SMTPUSERS", "SENDLIMIT_REDIS", "SENDLIMIT_REDIS_USER",
-    "SENDLIMIT_REDIS_PASSWORD", "SENDLIMIT_REDIS_PREFIX",
-    "SENDLIMIT_REDIS_TIMEOUT", NULL };
+/* The settings, by name, and where each goes. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+} settings[] = {
+	{ "SENDLIMIT_LIMITS", offsetof(struct conf, limits) },
+	{ "SENDLIMIT_STATE", offsetof(struct conf, state) },
+	{ "SENDLIMIT_QUEUE", offsetof(struct conf, queue) },
+	{ "SENDLIMIT_HOOK", offsetof(struct conf, hook) },
+	{ "SENDLIMIT_SMTPUSERS", offsetof(struct conf, smtpusers) },
+	{ "SENDLIMIT_REDIS", offsetof(struct conf, redis) },
+	{ "SENDLIMIT_REDIS_USER", offsetof(struct conf, ruser) },
+	{ "SENDLIMIT_REDIS_PASSWORD", offsetof(struct conf, rpass) },
+	{ "SENDLIMIT_REDIS_PREFIX", offsetof(struct conf, rprefix) },
+	{ "SENDLIMIT_REDIS_TIMEOUT", offsetof(struct conf, rtimeout) },
+};
+#define NSETTINGS	(sizeof(settings) / sizeof(settings[0]))
 
+/* name = v into c; -1 for a name it does not know.  "" is unset. */
 static int
 conf_set(struct conf *c, const char *name, const char *v)
 {
-	static char	 *owned[24];	/* file and environment, each */
-	static size_t	  nowned;
-	const char	**to = NULL;
-	char		 *d;
-	size_t		  i;
+	static char	*copy[NSETTINGS];	/* live with the process */
+	size_t		 i;
 
-	if (strcmp(name, "SENDLIMIT_LIMITS") == 0)
-		to = &c->limits;
-	else if (strcmp(name, "SENDLIMIT_STATE") == 0)
-		to = &c->state;
-	else if (strcmp(name, "SENDLIMIT_QUEUE") == 0)
-		to = &c->queue;
-	else if (strcmp(name, "SENDLIMIT_HOOK") == 0)
-		to = &c->hook;
-	else if (strcmp(name, "SENDLIMIT_SMTPUSERS") == 0)
-		to = &c->smtpusers;
-	else if (strcmp(name, "SENDLIMIT_REDIS") == 0)
-		to = &c->redis;
-	else if (strcmp(name, "SENDLIMIT_REDIS_USER") == 0)
-		to = &c->ruser;
-	else if (strcmp(name, "SENDLIMIT_REDIS_PASSWORD") == 0)
-		to = &c->rpass;
-	else if (strcmp(name, "SENDLIMIT_REDIS_PREFIX") == 0)
-		to = &c->rprefix;
-	else if (strcmp(name, "SENDLIMIT_REDIS_TIMEOUT") == 0)
-		to = &c->rtimeout;
-	if (to == NULL)
-		return -1;
-	if ((d = strdup(v)) == NULL)
-		log_fatal(QQ_NOMEM, "out of memory");
-	/* the one before, when it was a copy too */
-	for (i = 0; i < nowned; i++)
-		if (owned[i] == *to) {
-			free(owned[i]);
-			owned[i] = d;
+	for (i = 0; i < NSETTINGS; i++)
+		if (strcmp(name, settings[i].name) == 0)
 			break;
-		}
-	if (i == nowned && nowned < sizeof(owned) / sizeof(owned[0]))
-		owned[nowned++] = d;
-	*to = *d != '\0' ? d : NULL;
+	if (i == NSETTINGS)
+		return -1;
+	free(copy[i]);
+	if ((copy[i] = strdup(v)) == NULL)
+		log_fatal(QQ_NOMEM, "out of memory");
+	*(const char **)(void *)((char *)c + settings[i].off) =
+	    copy[i][0] != '\0' ? copy[i] : NULL;
 	return 0;
 }
 
@@ -177,9 +164,9 @@ conf_load(struct conf *c, int secure)
 			log_fatalsys(QQ_CONFIG, "unable to read %s", file);
 		fclose(f);
 	}
-	for (i = 0; !secure && settings[i] != NULL; i++)
-		if ((v = getenv(settings[i])) != NULL)
-			conf_set(c, settings[i], v);
+	for (i = 0; !secure && i < (int)NSETTINGS; i++)
+		if ((v = getenv(settings[i].name)) != NULL)
+			conf_set(c, settings[i].name, v);
 	if (c->rtimeout != NULL && strtonum(c->rtimeout, 1, 60000, NULL) == 0)
 		log_fatal(QQ_CONFIG, "SENDLIMIT_REDIS_TIMEOUT %s: want 1 to "
 		    "60000 ms", c->rtimeout);
@@ -198,24 +185,29 @@ smtp_uid(uid_t uid, const char *users)
 	char		 list[512], *w, *p;
 	const char	*errstr;
 	long long	 n;
+	int		 names = 0;
 
 	strlcpy(list, users, sizeof(list));
 	for (p = list; (w = strsep(&p, ",")) != NULL;) {
-		if (*w == '\0')
-			continue;
 		n = strtonum(w, 0, UINT32_MAX - 1, &errstr);
 		if (errstr == NULL && (uid_t)n == uid)
 			return 1;
-		/* /etc/passwd itself: a static binary must not load NSS */
-		if (errstr == NULL || (f = fopen("/etc/passwd", "re")) == NULL)
+		names |= errstr != NULL && *w != '\0';
+	}
+	/* /etc/passwd itself, once: a static binary must not load NSS */
+	if (!names || (f = fopen("/etc/passwd", "re")) == NULL)
+		return 0;
+	while ((pw = fgetpwent(f)) != NULL) {
+		if (pw->pw_uid != uid)
 			continue;
-		while ((pw = fgetpwent(f)) != NULL)
-			if (strcmp(pw->pw_name, w) == 0 && pw->pw_uid == uid) {
+		strlcpy(list, users, sizeof(list));
+		for (p = list; (w = strsep(&p, ",")) != NULL;)
+			if (strcmp(pw->pw_name, w) == 0) {
 				fclose(f);
 				return 1;
 			}
-		fclose(f);
 	}
+	fclose(f);
 	return 0;
 }
 
@@ -314,9 +306,11 @@ static void
 drain(void)
 {
 	char	buf[65536];
+	ssize_t	r;
 
-	while (read(0, buf, sizeof(buf)) > 0 || errno == EINTR)
-		;
+	while ((r = read(0, buf, sizeof(buf))) != 0)
+		if (r == -1 && errno != EINTR)
+			return;
 }
 
 /* The rest of fd 0 into fd: spliced when both are pipes.  When the
@@ -386,21 +380,17 @@ objects(struct msg *m, struct cdb *db)
 	m->nkeys = 0;
 	for (i = 0; i < n; i++) {
 		rc = limits_get(db, kind[i], name[i], &l);
-		if (rc == -1)
-			log_fatal(QQ_CONFIG, "unable to read the limits");
-		if (rc != 1 && kind[i] == L_USER && db != NULL) {
-			/* a uid's own line before the default */
+		if (rc != 1 && rc != -1 && kind[i] == L_USER) {
+			/* no line of its name: its uid's before the default */
 			snprintf(num, sizeof(num), "%lu",
 			    (unsigned long)m->who.uid);
-			r2 = limits_get(db, L_USER, num, &byuid);
-
-			if (r2 == -1)
-				log_fatal(QQ_CONFIG, "unable to read the limits");
-			if (r2 == 1)
-				l = byuid;
-			if (r2 == 1 || rc == 0)
-				rc = r2;
+			if ((r2 = limits_get(db, L_USER, num, &byuid)) == 1)
+				l = byuid, rc = 1;
+			else if (r2 == -1)
+				rc = -1;
 		}
+		if (rc == -1)
+			log_fatal(QQ_CONFIG, "unable to read the limits");
 		if (rc == 0 || (l.messages == LIMIT_UNLIMITED &&
 		    l.recipients == LIMIT_UNLIMITED))
 			continue;

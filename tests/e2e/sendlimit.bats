@@ -355,3 +355,21 @@ inject() {
 	run -0 q TCPREMOTEIP=192.0.2.5
 	[[ "$output" != *"address"* ]]
 }
+
+@test "a local user's limit: its login name's line, else its uid's, else the default" {
+	chown nobody "$Z/state"
+	chmod -R a+rwX "$Z/q"
+	printf 'SENDLIMIT_LIMITS = %s\nSENDLIMIT_STATE = %s\nSENDLIMIT_QUEUE = %s\nSENDLIMIT_SMTPUSERS = root\n' \
+	    "$Z/limits.cdb" "$Z/state" "$TOOLS/qmail-queue-standin" > "$Z/local.conf"
+	printf 'Subject: x\n\nbody\n' > "$Z/msg"
+	limits 'user * 5 unlimited' 'user 65534 1 unlimited'
+	[ "$(inject nobody)" = 0 ]
+	[ "$(inject nobody)" = 111 ]
+	grep -q 'refused user nobody: 1/1 messages an hour' "$Z/inject.err"
+	rm "$Z/state/counts"
+	limits 'user * 5 unlimited' 'user 65534 1 unlimited' 'user nobody 2 unlimited'
+	[ "$(inject nobody)" = 0 ]
+	[ "$(inject nobody)" = 0 ]
+	[ "$(inject nobody)" = 111 ]
+	grep -q 'refused user nobody: 2/2 messages an hour' "$Z/inject.err"
+}
