@@ -100,6 +100,11 @@ static const char cnt_script[] =
 "end\n"
 "return out\n";
 
+/* ARGV: the event the step added */
+static const char wgive_script[] =
+"for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end\n"
+"return 0\n";
+
 /* ARGV: the minute the message was counted in, its recipients */
 static const char give_script[] =
 "local cur = tonumber(ARGV[1])\n"
@@ -308,6 +313,35 @@ integers(const redisReply *r, size_t want)
 	return 1;
 }
 
+/* eval, and its reply an array of want integers; NULL and why if not. */
+static redisReply *
+numbers(struct rstate *s, const char *script, char keys[][RSTATE_KEYLEN],
+    size_t nkeys, const char **args, size_t nargs, size_t want, char *why,
+    size_t n)
+{
+	redisReply	*r;
+
+	if ((r = eval(s, script, keys, nkeys, args, nargs, why, n)) == NULL)
+		return NULL;
+	if (!integers(r, want)) {
+		say(why, n, "EVAL", NULL, NULL);
+		freeReplyObject(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A limit as the scripts take it: -1 for none. */
+static const char *
+limit_arg(char *b, size_t n, uint32_t v)
+{
+	if (v == UINT32_MAX)
+		strlcpy(b, "-1", n);
+	else
+		snprintf(b, n, "%u", v);
+	return b;
+}
+
 /* win_take's step on Redis: the same keys, limits and answer. */
 enum win_take
 rstate_win_take(struct rstate *s, struct win_key *keys, size_t n,
@@ -333,16 +367,11 @@ rstate_win_take(struct rstate *s, struct win_key *keys, size_t n,
 	args[1] = s->member;
 	for (i = 0; i < n; i++) {
 		key(s, keys[i].kind, keys[i].name, k[i], sizeof(k[i]));
-		snprintf(lim[i], sizeof(lim[i]), "%u", keys[i].limit);
-		args[2 + i] = lim[i];
+		args[2 + i] = limit_arg(lim[i], sizeof(lim[i]), keys[i].limit);
 	}
-	if ((r = eval(s, win_script, k, n, args, 2 + n, why, whylen)) == NULL)
+	if ((r = numbers(s, win_script, k, n, args, 2 + n, 2 + n, why,
+	    whylen)) == NULL)
 		return WIN_ERROR;
-	if (!integers(r, 2 + n)) {
-		say(why, whylen, "EVAL", NULL, NULL);
-		freeReplyObject(r);
-		return WIN_ERROR;
-	}
 	for (i = 0; i < n; i++)
 		keys[i].count = (int)r->element[2 + i]->integer;
 	t = r->element[0]->integer ? WIN_LIMITED : WIN_ADMITTED;
@@ -355,23 +384,19 @@ int
 rstate_win_give(struct rstate *s, const struct win_key *keys, size_t n,
     char *why, size_t whylen)
 {
-	char		 k[RSTATE_KEYLEN];
-	const char	*argv[3];
-	size_t		 len[3], i;
+	char		 k[RSTATE_KEYSMAX][RSTATE_KEYLEN];
+	const char	*args[1] = { s->member };
 	redisReply	*r;
-	int		 ret = 0;
+	size_t		 i;
 
-	for (i = 0; i < n; i++) {
-		key(s, keys[i].kind, keys[i].name, k, sizeof(k));
-		argv[0] = "ZREM", len[0] = 4;
-		argv[1] = k, len[1] = strlen(k);
-		argv[2] = s->member, len[2] = strlen(s->member);
-		if ((r = call(s, 3, argv, len, "ZREM", why, whylen)) == NULL)
-			ret = -1;
-		else
-			freeReplyObject(r);
-	}
-	return ret;
+	if (n > RSTATE_KEYSMAX)
+		return -1;
+	for (i = 0; i < n; i++)
+		key(s, keys[i].kind, keys[i].name, k[i], sizeof(k[i]));
+	if ((r = eval(s, wgive_script, k, n, args, 1, why, whylen)) == NULL)
+		return -1;
+	freeReplyObject(r);
+	return 0;
 }
 
 static void
@@ -401,27 +426,14 @@ rstate_cnt_take(struct rstate *s, struct cnt_key *keys, size_t n,
 	for (i = 0; i < n; i++) {
 		cnt_name(&keys[i], kind, sizeof(kind));
 		key(s, kind, keys[i].name, k[i], sizeof(k[i]));
-		if (keys[i].max_msgs == UINT32_MAX)
-			strlcpy(lim[2 * i], "-1", sizeof(lim[0]));
-		else
-			snprintf(lim[2 * i], sizeof(lim[0]), "%u",
-			    keys[i].max_msgs);
-		if (keys[i].max_rcpts == UINT32_MAX)
-			strlcpy(lim[2 * i + 1], "-1", sizeof(lim[0]));
-		else
-			snprintf(lim[2 * i + 1], sizeof(lim[0]), "%u",
-			    keys[i].max_rcpts);
-		args[1 + 2 * i] = lim[2 * i];
-		args[2 + 2 * i] = lim[2 * i + 1];
+		args[1 + 2 * i] = limit_arg(lim[2 * i], sizeof(lim[0]),
+		    keys[i].max_msgs);
+		args[2 + 2 * i] = limit_arg(lim[2 * i + 1], sizeof(lim[0]),
+		    keys[i].max_rcpts);
 	}
-	if ((r = eval(s, cnt_script, k, n, args, 1 + 2 * n, why, whylen)) ==
-	    NULL)
+	if ((r = numbers(s, cnt_script, k, n, args, 1 + 2 * n, 2 + 4 * n, why,
+	    whylen)) == NULL)
 		return WIN_ERROR;
-	if (!integers(r, 2 + 4 * n)) {
-		say(why, whylen, "EVAL", NULL, NULL);
-		freeReplyObject(r);
-		return WIN_ERROR;
-	}
 	*stamp = (time_t)r->element[1]->integer;
 	for (i = 0; i < n; i++) {
 		keys[i].msgs = (uint32_t)r->element[2 + 4 * i]->integer;
@@ -517,14 +529,9 @@ rstate_cnt_list(struct rstate *s, int (*fn)(unsigned int, const char *,
 		freeReplyObject(r);
 		if (k == 0)
 			continue;
-		if ((v = eval(s, list_script, keys, k, NULL, 0, why, n)) ==
-		    NULL)
+		if ((v = numbers(s, list_script, keys, k, NULL, 0, 3 * k, why,
+		    n)) == NULL)
 			return -1;
-		if (!integers(v, 3 * k)) {
-			freeReplyObject(v);
-			say(why, n, "EVAL", NULL, NULL);
-			return -1;
-		}
 		for (i = 0; i < k; i++) {
 			/* prefix "c" kind ":" name */
 			if (strlen(keys[i]) < plen + 3 || keys[i][plen + 2] != ':')

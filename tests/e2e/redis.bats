@@ -83,6 +83,9 @@ guard() {	# guard HOST USER PASSWORD [ADDRESS]: one login on host h1 or h2
 	run -1 guard h1 alice wrong4
 	[[ "$output" == *"answers again: counting there"* ]]
 	[ "$(redis-cli -p "$REDIS_PORT" ZCARD test:u:alice)" -eq 1 ]
+	# a good login gives back the event it was counted with
+	run -0 guard h1 alice s3cret-Horse-9
+	[ "$(redis-cli -p "$REDIS_PORT" ZCARD test:u:alice)" -eq 1 ]
 }
 
 @test "authguard: a Redis that does not answer costs at most the timeout" {
