@@ -359,10 +359,9 @@ rstate_win_take(struct rstate *s, struct win_key *keys, size_t n,
 		return WIN_ERROR;
 	}
 	snprintf(win, sizeof(win), "%u", window);
-	arc4random_buf(s->event, 8);
-	snprintf(s->member, sizeof(s->member), "%ld.%02x%02x%02x%02x%02x%02x",
-	    (long)getpid(), s->event[0], s->event[1], s->event[2], s->event[3],
-	    s->event[4], s->event[5]);
+	/* unique among all hosts' events in the key's set */
+	snprintf(s->member, sizeof(s->member), "%ld.%08x%08x",
+	    (long)getpid(), arc4random(), arc4random());
 	args[0] = win;
 	args[1] = s->member;
 	for (i = 0; i < n; i++) {

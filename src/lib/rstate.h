@@ -23,7 +23,6 @@ struct rstate {
 	struct redisContext	*c;
 	char			 prefix[128];
 	char			 member[64];	/* the last event added */
-	unsigned char		 event[8];
 	unsigned int		 timeout_ms;
 	long long		 spent;		/* ms waited for Redis so far */
 };
