@@ -336,6 +336,15 @@ seed_queue() {
 	[[ "$output" == *"qmail-queue.real is there and not relaygate's"* ]]
 	[ "$(contents)" = "$before" ]
 	rm "$R/var/qmail/bin/qmail-queue.real"
+	# a link: its target would get the real one's modes
+	mv "$R/var/qmail/bin/qmail-queue" "$R/var/qmail/bin/qmail-queue.file"
+	ln -s qmail-queue.file "$R/var/qmail/bin/qmail-queue"
+	before=$(contents)
+	run -100 "$INSTALL" --root "$R" --queue-in-place
+	[[ "$output" == *"is a symbolic link"* ]]
+	[ "$(contents)" = "$before" ]
+	rm "$R/var/qmail/bin/qmail-queue"
+	mv "$R/var/qmail/bin/qmail-queue.file" "$R/var/qmail/bin/qmail-queue"
 	run -0 "$INSTALL" --root "$R"
 	before=$(contents)
 	run -100 "$INSTALL" --root "$R" --queue-in-place
